@@ -1,0 +1,5 @@
+import sys
+
+from summlaunch.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""One module per `summlaunch` verb; see summlaunch.cli for the protocol."""

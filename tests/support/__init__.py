@@ -1,0 +1,1 @@
+"""Helpers shared by the test suites (CRD schemas, tools, fake API server)."""
