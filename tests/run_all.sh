@@ -55,11 +55,11 @@ fi
 if [ -n "${jobs[tf]:-}" ]; then
   step "TensorFlow back end"
   await tf
-  pytest_run .venv-tf/bin/python tests -m tf "$@"
+  pytest_run .venv-tf/bin/python tests/backends/test_tf*.py -m tf "$@"
 fi
 if [ -n "${jobs[xla]:-}" ]; then
   step "PyTorch/XLA back end"
   await xla
-  pytest_run .venv-xla/bin/python tests -m xla "$@"
+  pytest_run .venv-xla/bin/python tests/backends/test_xla*.py -m xla "$@"
 fi
 step "all suites passed"
