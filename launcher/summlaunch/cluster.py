@@ -1,0 +1,357 @@
+"""The one module that talks to a Kubernetes API server, through the official `kubernetes` client.
+
+Configuration works like kubectl: an explicit kubeconfig, else $KUBECONFIG, else
+~/.kube/config, else the in-cluster service account; `context` picks a context and
+the namespace defaults to the context's. Every request carries connect/read timeouts
+and a bounded retry, so a dead cluster is one `ClusterError` line well within 30 s.
+Each failure is re-raised as `ClusterError` with a located message ("Failed to create
+PyTorchJob ns/name: ...") `from` the client's exception.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import urllib3
+from kubernetes import client as k8s
+from kubernetes import config as k8s_config
+from kubernetes.client.exceptions import ApiException
+from kubernetes.config.config_exception import ConfigException
+
+from summlaunch.errors import ClusterError
+from summlaunch.kind_facts import CORE_PLURALS, KindFacts, all_kinds, facts_for
+
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 15.0
+STREAM_READ_TIMEOUT = 30.0  # a log/watch stream quiet this long is reopened (dedupe makes that safe)
+RETRYABLE = {429, 500, 502, 503, 504}
+SA_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
+
+
+class NotFound(ClusterError):
+    """The object (or its namespace, or its CRD) does not exist."""
+
+
+class Gone(ClusterError):
+    """A watch's resourceVersion is too old (410): list again."""
+
+
+def _reason(e: BaseException) -> str:
+    """The API server's message from an ApiException body, else the exception text, one line."""
+    if isinstance(e, ApiException):
+        try:
+            body = json.loads(e.body or "{}")
+            msg = body.get("message") or e.reason
+        except (ValueError, AttributeError):
+            msg = (e.body or e.reason or "").strip() if isinstance(e.body, str) else e.reason
+        return f"{e.status} {msg}".replace("\n", " ")
+    text = str(getattr(e, "reason", None) or e)
+    return " ".join(text.split())
+
+
+def _kubeconfig_paths(explicit: str | None) -> str | None:
+    if explicit:
+        if not Path(explicit).expanduser().is_file():
+            raise ClusterError(f"kubeconfig {explicit} does not exist: pass an existing file to --kubeconfig")
+        return str(Path(explicit).expanduser())
+    env = os.environ.get("KUBECONFIG")
+    if env:
+        found = [p for p in env.split(os.pathsep) if p and Path(p).expanduser().is_file()]
+        if not found:
+            raise ClusterError(f"KUBECONFIG={env} names no existing file: fix KUBECONFIG or pass --kubeconfig")
+        return os.pathsep.join(found)
+    default = Path.home() / ".kube" / "config"
+    return str(default) if default.is_file() else None
+
+
+def _load(kubeconfig: str | None, context: str | None) -> tuple[k8s.Configuration, str, str]:
+    """(client configuration, default namespace, context name) like kubectl resolves them."""
+    cfg = k8s.Configuration()
+    path = _kubeconfig_paths(kubeconfig)
+    if path is None:
+        if not os.environ.get("KUBERNETES_SERVICE_HOST"):
+            raise ClusterError("no kubeconfig found ($KUBECONFIG, ~/.kube/config) and not running inside a cluster: "
+                               "pass --kubeconfig or set KUBECONFIG")
+        if context:
+            raise ClusterError(f"--context {context} needs a kubeconfig; inside a cluster only the service account works")
+        try:
+            k8s_config.load_incluster_config(client_configuration=cfg)
+        except ConfigException as e:
+            raise ClusterError(f"in-cluster configuration failed: {_reason(e)}") from e
+        ns_file = SA_DIR / "namespace"
+        return cfg, ns_file.read_text().strip() if ns_file.is_file() else "default", "in-cluster"
+    try:
+        contexts, active = k8s_config.list_kube_config_contexts(config_file=path)
+    except Exception as e:  # noqa: BLE001 - YAML errors, missing keys: a broken file either way
+        raise ClusterError(f"kubeconfig {path} is broken: {_reason(e)}: fix the file or pass another with --kubeconfig") from e
+    names = [c["name"] for c in contexts or []]
+    chosen = context or (active or {}).get("name")
+    if not chosen:
+        raise ClusterError(f"kubeconfig {path} has no current-context: pass --context (one of {', '.join(names) or 'none'})")
+    if chosen not in names:
+        raise ClusterError(f"context {chosen!r} is not in kubeconfig {path}: use one of {', '.join(names) or '(none)'}")
+    entry = next(c for c in contexts if c["name"] == chosen)
+    try:
+        k8s_config.load_kube_config(config_file=path, context=chosen, client_configuration=cfg, persist_config=False)
+    except Exception as e:  # noqa: BLE001 - ConfigException, missing cert files, exec plugin failures
+        raise ClusterError(f"kubeconfig {path}, context {chosen}: {_reason(e)}") from e
+    return cfg, (entry.get("context") or {}).get("namespace") or "default", chosen
+
+
+class Cluster:
+    """A connection to one API server, in one default namespace."""
+
+    def __init__(self, api: k8s.ApiClient, namespace: str, context: str):
+        self.api = api
+        self.namespace = namespace
+        self.context = context
+        self.host = api.configuration.host
+
+    @classmethod
+    def connect(cls, kubeconfig: str | None = None, context: str | None = None,
+                namespace: str | None = None) -> "Cluster":
+        cfg, default_ns, ctx = _load(kubeconfig, context)
+        cfg.retries = urllib3.Retry(total=2, connect=2, read=0, status=0, backoff_factor=0.2, raise_on_status=False)
+        return cls(k8s.ApiClient(cfg), namespace or default_ns, ctx)
+
+    # -- raw requests ----------------------------------------------------------------------
+    def _send(self, method: str, path: str, query: list[tuple[str, Any]] | None, body: Any,
+              timeout: tuple[float, float | None], content_type: str | None = None):
+        headers = {"Accept": "application/json, */*"}
+        if body is not None:
+            headers["Content-Type"] = content_type or "application/json"
+        params = self.api.param_serialize(method=method, resource_path=path, query_params=query or [],
+                                          header_params=headers, body=body, auth_settings=["BearerToken"])
+        resp = self.api.call_api(*params, _request_timeout=timeout)
+        if not 200 <= resp.status <= 299:
+            data = resp.read()
+            ApiException.from_response(http_resp=resp, body=data.decode("utf-8", "replace"), data=None)
+        return resp
+
+    def request(self, method: str, path: str, what: str, query: list[tuple[str, Any]] | None = None,
+                body: Any = None, content_type: str | None = None, retry: bool | None = None) -> dict[str, Any]:
+        """One JSON request. `what` locates failures: "create PyTorchJob ns/name"."""
+        retry = method in ("GET", "DELETE") if retry is None else retry
+        attempts = 3 if retry else 1
+        for attempt in range(attempts):
+            try:
+                resp = self._send(method, path, query, body, (CONNECT_TIMEOUT, READ_TIMEOUT), content_type)
+                data = resp.read()
+                return json.loads(data) if data else {}
+            except ApiException as e:
+                if e.status in RETRYABLE and attempt + 1 < attempts:
+                    time.sleep(0.3 * (attempt + 1))
+                    continue
+                raise self._api_error(e, what) from e
+            except (urllib3.exceptions.HTTPError, OSError) as e:
+                if attempt + 1 < attempts and isinstance(e, (urllib3.exceptions.ReadTimeoutError,
+                                                             urllib3.exceptions.ProtocolError)):
+                    continue
+                raise ClusterError(f"Failed to {what}: cannot reach the Kubernetes API server at {self.host} "
+                                   f"(context {self.context}): {_reason(e)}") from e
+        raise AssertionError("unreachable")
+
+    def stream(self, path: str, what: str, query: list[tuple[str, Any]]):
+        """Open a streaming GET (watch, followed log); the caller reads `.read1()` and closes it."""
+        try:
+            return self._send("GET", path, query, None, (CONNECT_TIMEOUT, STREAM_READ_TIMEOUT)).response
+        except ApiException as e:
+            if e.status == 410:
+                raise Gone(f"Failed to {what}: {_reason(e)}") from e
+            raise self._api_error(e, what) from e
+        except (urllib3.exceptions.HTTPError, OSError) as e:
+            raise ClusterError(f"Failed to {what}: cannot reach the Kubernetes API server at {self.host}: "
+                               f"{_reason(e)}") from e
+
+    def _api_error(self, e: ApiException, what: str) -> ClusterError:
+        reason = _reason(e)
+        if e.status == 401:
+            return ClusterError(f"Failed to {what}: unauthorized ({reason}): the credentials of context "
+                                f"{self.context} were rejected; log in again or fix the kubeconfig")
+        if e.status == 403:
+            return ClusterError(f"Failed to {what}: forbidden ({reason}): ask for RBAC permission in "
+                                f"namespace {self.namespace}, or use another --namespace/--context")
+        if e.status == 404:
+            return NotFound(f"Failed to {what}: {reason}")
+        if e.status == 409:
+            return ClusterError(f"Failed to {what}: {reason}")
+        if e.status in (400, 422):
+            return ClusterError(f"Failed to {what}: the API server rejected it: {reason}")
+        return ClusterError(f"Failed to {what}: {reason}")
+
+    # -- diagnosis of 404s ----------------------------------------------------------------
+    def crd_installed(self, facts: KindFacts) -> bool:
+        try:
+            found = self.request("GET", f"/apis/{facts.api_version}", f"discover {facts.api_version}")
+        except NotFound:
+            return False
+        return any(r.get("name") == facts.plural for r in found.get("resources", []))
+
+    def require_namespace(self, namespace: str) -> None:
+        try:
+            self.request("GET", f"/api/v1/namespaces/{namespace}", f"get namespace {namespace}")
+        except NotFound as e:
+            raise NotFound(f"namespace {namespace} does not exist (context {self.context}): "
+                           f"create it or pass another -n/--namespace") from e
+        except ClusterError as e:
+            if "forbidden" not in str(e):  # no right to read namespaces: cannot tell, carry on
+                raise
+
+    def require_crd(self, facts: KindFacts) -> None:
+        if not self.crd_installed(facts):
+            raise NotFound(f"{facts.kind} is not installed in the cluster at {self.host} (no {facts.resource} "
+                           f"CRD): install {facts.operator}")
+
+    # -- objects ----------------------------------------------------------------------------
+    def object_path(self, obj: dict[str, Any], namespace: str, name: str | None = None) -> tuple[str, str]:
+        """(REST path, "Kind") for a manifest object; name=None gives the collection."""
+        kind, api_version = obj["kind"], obj["apiVersion"]
+        if api_version == "v1" and kind in CORE_PLURALS:
+            ns = "" if kind == "Namespace" else f"/namespaces/{namespace}"
+            return f"/api/v1{ns}/{CORE_PLURALS[kind]}" + (f"/{name}" if name else ""), kind
+        return facts_for(api_version, kind).path(namespace, name), kind
+
+    def create(self, obj: dict[str, Any], namespace: str, dry_run: bool = False) -> dict[str, Any]:
+        name = obj["metadata"]["name"]
+        path, kind = self.object_path(obj, namespace)
+        what = f"create {kind} {namespace}/{name}"
+        query = [("dryRun", "All")] if dry_run else []
+        try:
+            return self.request("POST", path, what, query=query, body=obj)
+        except NotFound as e:
+            if obj["apiVersion"] != "v1":
+                self.require_crd(facts_for(obj["apiVersion"], obj["kind"]))
+            self.require_namespace(namespace)
+            raise e
+
+    def get(self, obj: dict[str, Any], namespace: str) -> dict[str, Any] | None:
+        name = obj["metadata"]["name"]
+        path, kind = self.object_path(obj, namespace, name)
+        try:
+            return self.request("GET", path, f"get {kind} {namespace}/{name}")
+        except NotFound:
+            return None
+
+    def delete(self, obj: dict[str, Any], namespace: str, propagation: str = "Background") -> bool:
+        """Delete one object; False when it was already gone."""
+        name = obj["metadata"]["name"]
+        path, kind = self.object_path(obj, namespace, name)
+        body = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": propagation}
+        try:
+            self.request("DELETE", path, f"delete {kind} {namespace}/{name}", body=body)
+        except NotFound:
+            return False
+        return True
+
+    def wait_gone(self, obj: dict[str, Any], namespace: str, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while self.get(obj, namespace) is not None:
+            if time.monotonic() > deadline:
+                raise ClusterError(f"{obj['kind']} {namespace}/{obj['metadata']['name']} still exists "
+                                   f"{timeout:.0f} s after deletion: check its finalizers")
+            time.sleep(0.3)
+
+    def list(self, path: str, what: str, query: list[tuple[str, Any]] | None = None) -> dict[str, Any]:
+        return self.request("GET", path, what, query=query)
+
+    def find_job(self, name: str, namespace: str) -> tuple[KindFacts, dict[str, Any]]:
+        """The summlaunch job called `name`, whatever its kind."""
+        installed = 0
+        for facts in all_kinds():
+            try:
+                return facts, self.request("GET", facts.path(namespace, name), f"get {facts.kind} {namespace}/{name}")
+            except NotFound:
+                installed += self.crd_installed(facts)
+        if not installed:
+            ops = "; ".join(sorted({f.operator.split(" (")[0] for f in all_kinds()}))
+            raise NotFound(f"no training-job CRD is installed in the cluster at {self.host}: install one of {ops}")
+        self.require_namespace(namespace)
+        raise NotFound(f"job {namespace}/{name} not found (no PyTorchJob, TFJob, JobSet or TrainJob of that name): "
+                       f"`summlaunch list -n {namespace}` shows the jobs there")
+
+    def list_jobs(self, namespace: str | None, selector: str) -> list[tuple[KindFacts, dict[str, Any]]]:
+        """Jobs of every installed kind carrying `selector`; namespace None lists all namespaces."""
+        found, installed = [], 0
+        for facts in all_kinds():
+            try:
+                items = self.list(facts.path(namespace), f"list {facts.resource}",
+                                  [("labelSelector", selector)]).get("items", [])
+            except NotFound:
+                continue
+            installed += 1
+            found += [(facts, item) for item in items]
+        if not installed:
+            if namespace:
+                self.require_namespace(namespace)
+            ops = "; ".join(sorted({f.operator.split(" (")[0] for f in all_kinds()}))
+            raise NotFound(f"no training-job CRD is installed in the cluster at {self.host}: install one of {ops}")
+        return found
+
+    # -- pods, events, logs -----------------------------------------------------------------
+    def list_pods(self, namespace: str, selector: str) -> dict[str, Any]:
+        return self.list(f"/api/v1/namespaces/{namespace}/pods", f"list pods {namespace} ({selector})",
+                         [("labelSelector", selector)])
+
+    def list_events(self, namespace: str) -> list[dict[str, Any]]:
+        return self.list(f"/api/v1/namespaces/{namespace}/events", f"list events in {namespace}").get("items", [])
+
+    def watch_pods(self, namespace: str, selector: str, resource_version: str,
+                   timeout_s: int = 60) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Yield (type, pod) from a watch until the server ends it; raises Gone on 410."""
+        query = [("labelSelector", selector), ("watch", "true"), ("resourceVersion", resource_version),
+                 ("allowWatchBookmarks", "true"), ("timeoutSeconds", timeout_s)]
+        resp = self.stream(f"/api/v1/namespaces/{namespace}/pods", f"watch pods in {namespace}", query)
+        try:
+            for line in iter_lines(resp):
+                event = json.loads(line)
+                if event.get("type") == "ERROR":
+                    status = event.get("object", {})
+                    if status.get("code") == 410:
+                        raise Gone(f"watch pods in {namespace}: {status.get('message', 'expired')}")
+                    raise ClusterError(f"watch pods in {namespace}: {status.get('message', status)}")
+                yield event["type"], event["object"]
+        finally:
+            resp.release_conn()
+
+    def open_log(self, namespace: str, pod: str, container: str | None, *, follow: bool,
+                 since_time: str | None = None, since_seconds: int | None = None,
+                 tail_lines: int | None = None, previous: bool = False) -> Iterator[bytes]:
+        """Yield raw log lines ("<RFC3339Nano> text", timestamps on) of one container."""
+        query: list[tuple[str, Any]] = [("timestamps", "true")]
+        for key, value in (("container", container), ("follow", "true" if follow else None),
+                           ("sinceTime", since_time), ("sinceSeconds", since_seconds),
+                           ("tailLines", tail_lines), ("previous", "true" if previous else None)):
+            if value is not None:
+                query.append((key, value))
+        resp = self.stream(f"/api/v1/namespaces/{namespace}/pods/{pod}/log", f"read logs of pod {namespace}/{pod}",
+                           query)
+        try:
+            yield from iter_lines(resp)
+        finally:
+            resp.release_conn()
+
+
+def iter_lines(resp) -> Iterator[bytes]:
+    """Complete lines of a streamed response as they arrive; a cut stream raises StreamCut."""
+    buf = b""
+    try:
+        while True:
+            chunk = resp.read1(65536)
+            if not chunk:
+                break
+            buf += chunk
+            *lines, buf = buf.split(b"\n")
+            yield from lines
+    except (urllib3.exceptions.HTTPError, OSError) as e:
+        raise StreamCut(_reason(e)) from e
+    if buf:  # a final line without newline: the stream ended mid-line (cut) or the writer omitted it
+        yield buf
+
+
+class StreamCut(ClusterError):
+    """A watch or log stream broke (connection reset, read timeout, protocol error)."""

@@ -1,0 +1,116 @@
+"""Cluster facts per job kind (REST plural, operator to install, status semantics, pod labels).
+
+The table lives in kind_facts.json, keyed by ``apiVersion/kind``. Core objects that
+`submit` creates beside a job (ConfigMaps, Secrets, PVCs, Services) are listed in
+CORE_PLURALS, in the order they are created.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from summlaunch.errors import SummlaunchError
+
+# Core v1 kinds submit may create, in creation order (the job always comes last).
+CORE_PLURALS: dict[str, str] = {
+    "Namespace": "namespaces",
+    "ServiceAccount": "serviceaccounts",
+    "ConfigMap": "configmaps",
+    "Secret": "secrets",
+    "PersistentVolumeClaim": "persistentvolumeclaims",
+    "Service": "services",
+}
+
+
+@dataclass(frozen=True)
+class KindFacts:
+    api_version: str
+    kind: str
+    plural: str
+    operator: str
+    replica_specs: tuple[str, ...] | None
+    suspend: tuple[str, ...]
+    succeeded: str
+    failed: str
+    pod_labels: tuple[str, ...]
+    kueue_prefix: str
+
+    @property
+    def group(self) -> str:
+        return self.api_version.split("/")[0]
+
+    @property
+    def version(self) -> str:
+        return self.api_version.split("/")[1]
+
+    @property
+    def resource(self) -> str:
+        """`pytorchjobs.kubeflow.org`, as kubectl and RBAC name it."""
+        return f"{self.plural}.{self.group}"
+
+    def path(self, namespace: str | None, name: str | None = None) -> str:
+        ns = f"/namespaces/{namespace}" if namespace else ""
+        tail = f"/{name}" if name else ""
+        return f"/apis/{self.api_version}{ns}/{self.plural}{tail}"
+
+    def replica_types(self, job: dict[str, Any]) -> list[str]:
+        """Replica type names from the job's spec (Master, Worker, ...), lower-cased."""
+        node: Any = job
+        for key in self.replica_specs or ():
+            node = (node or {}).get(key)
+        if isinstance(node, dict):
+            return [k.lower() for k in node]
+        if isinstance(node, list):
+            return [str(r.get("name", "")).lower() for r in node]
+        return []
+
+    def is_suspended(self, job: dict[str, Any]) -> bool:
+        node: Any = job
+        for key in self.suspend:
+            node = (node or {}).get(key) if isinstance(node, dict) else None
+        return node is True
+
+
+@lru_cache(maxsize=None)
+def _table() -> dict[str, KindFacts]:
+    raw = json.loads((Path(__file__).with_name("kind_facts.json")).read_text())
+    table = {}
+    for key, entry in raw.items():
+        if key.startswith("_"):
+            continue
+        api_version, kind = key.rsplit("/", 1)
+        table[key] = KindFacts(
+            api_version=api_version, kind=kind, plural=entry["plural"], operator=entry["operator"],
+            replica_specs=tuple(entry["replica_specs"]) if entry["replica_specs"] else None,
+            suspend=tuple(entry["suspend"]), succeeded=entry["succeeded"], failed=entry["failed"],
+            pod_labels=tuple(entry["pod_labels"]), kueue_prefix=entry["kueue_prefix"])
+    return table
+
+
+def all_kinds() -> list[KindFacts]:
+    return list(_table().values())
+
+
+def facts_for(api_version: str, kind: str) -> KindFacts:
+    try:
+        return _table()[f"{api_version}/{kind}"]
+    except KeyError:
+        known = ", ".join(sorted(_table()))
+        raise SummlaunchError(f"unsupported job kind {api_version}/{kind}: summlaunch knows {known}") from None
+
+
+def is_job(obj: dict[str, Any]) -> bool:
+    return f"{obj.get('apiVersion')}/{obj.get('kind')}" in _table()
+
+
+def by_kind_name(kind: str) -> KindFacts | None:
+    """Facts for `PyTorchJob` / `pytorchjob` / `pytorchjobs`, or None."""
+    wanted = kind.lower()
+    for facts in _table().values():
+        if wanted in (facts.kind.lower(), facts.plural, facts.resource):
+            return facts
+    return None
