@@ -1,0 +1,237 @@
+"""The Accelerate back end: a plain PyTorch loop that a user can read and change.
+
+Runs as one process, under `torchrun --nproc_per_node N -m summtrain --backend accelerate ...`
+or under `accelerate launch [--multi_gpu] --num_processes N -m summtrain --backend accelerate ...`.
+Without a GPU (or with `--use_cpu`) the Accelerator runs on the CPU and several processes join
+one group over gloo. Launch forms that would silently run one process or independent copies
+stop at start-up (`_launch_check`).
+
+Same flags as the Trainer back end: gradient accumulation, `--checkpointing_steps N|epoch` (else
+`--save_strategy/--save_steps`), resume from `--resume_from_checkpoint PATH` or automatically from
+the newest checkpoint in `output_dir`, mixed precision from `--fp16/--bf16` or the accelerate
+config, `--lr_scheduler_type` + `--warmup_steps`, tracking through `--report_to`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Optional
+
+from summtrain.backends import _launch_check, _loop
+from summtrain.errors import UsageError
+
+log = logging.getLogger("summtrain.accelerate")
+
+TRACKERS = {"aim", "tensorboard", "wandb", "trackio", "comet_ml", "mlflow", "clearml", "dvclive", "swanlab"}
+
+
+def mixed_precision(training_args) -> Optional[str]:
+    """`--fp16/--bf16` win; None lets the Accelerator read the accelerate config / launch flags."""
+    if training_args.fp16 and training_args.bf16:
+        raise UsageError("--fp16 and --bf16 both given: choose one")
+    if training_args.fp16:
+        return "fp16"
+    if training_args.bf16:
+        return "bf16"
+    return None
+
+
+def trackers(training_args) -> Optional[list[str]]:
+    wanted = training_args.report_to or []
+    wanted = [wanted] if isinstance(wanted, str) else list(wanted)
+    wanted = [w for w in wanted if w not in ("none", None)]
+    unknown = sorted(set(wanted) - TRACKERS - {"all"})
+    if unknown:
+        raise UsageError(f"--report_to {unknown[0]} is not a tracker Accelerate knows: use one of "
+                         f"{', '.join(sorted(TRACKERS))}, all or none")
+    return wanted or None
+
+
+def make_accelerator(training_args):
+    """The Accelerator, on the CPU over gloo when there is no GPU or `--use_cpu` is given."""
+    import torch
+    from accelerate import Accelerator, DataLoaderConfiguration
+    from accelerate.utils import DistributedDataParallelKwargs, InitProcessGroupKwargs, ProjectConfiguration
+    from datetime import timedelta
+
+    cpu = bool(training_args.use_cpu) or not torch.cuda.is_available()
+    handlers = [InitProcessGroupKwargs(timeout=timedelta(seconds=training_args.ddp_timeout))]
+    if training_args.ddp_find_unused_parameters is not None:
+        handlers.append(DistributedDataParallelKwargs(
+            find_unused_parameters=training_args.ddp_find_unused_parameters))
+    return Accelerator(
+        cpu=cpu,
+        mixed_precision=mixed_precision(training_args),
+        gradient_accumulation_steps=training_args.gradient_accumulation_steps,
+        log_with=trackers(training_args),
+        project_config=ProjectConfiguration(project_dir=training_args.output_dir),
+        dataloader_config=DataLoaderConfiguration(use_seedable_sampler=True),
+        kwargs_handlers=handlers,
+    )
+
+
+def start(training_args):
+    """Launch checks, then the Accelerator; stops with one line on a launch that is not one job."""
+    world = _launch_check.env_world_size()
+    _launch_check.check_requested(world, _launch_check.requested_processes())
+    accelerator = make_accelerator(training_args)
+    _launch_check.check_world(world, accelerator.num_processes)
+    log.info("accelerate: %d process(es), device %s, mixed precision %s, distributed type %s",
+             accelerator.num_processes, accelerator.device, accelerator.mixed_precision,
+             accelerator.distributed_type)
+    return accelerator
+
+
+def train_loader(accelerator, dataset, collator, training_args):
+    from torch.utils.data import DataLoader
+
+    return DataLoader(dataset, batch_size=training_args.per_device_train_batch_size, shuffle=True,
+                      collate_fn=collator, drop_last=training_args.dataloader_drop_last,
+                      num_workers=training_args.dataloader_num_workers,
+                      pin_memory=training_args.dataloader_pin_memory and accelerator.device.type == "cuda")
+
+
+def save_checkpoint(accelerator, model, tokenizer, optimizer, scheduler, state: dict, training_args) -> Path:
+    """A Trainer-layout checkpoint (model + tokenizer, optimizer, scheduler, trainer_state.json)."""
+    import torch
+
+    ckpt = Path(training_args.output_dir) / f"checkpoint-{state['global_step']}"
+    accelerator.wait_for_everyone()
+    weights = accelerator.get_state_dict(model)
+    if accelerator.is_main_process:
+        ckpt.mkdir(parents=True, exist_ok=True)
+        accelerator.unwrap_model(model).save_pretrained(ckpt, state_dict=weights, safe_serialization=True)
+        if tokenizer is not None:
+            tokenizer.save_pretrained(ckpt)
+        torch.save(optimizer.state_dict(), ckpt / _loop.OPTIMIZER_FILE)
+        torch.save(scheduler.state_dict(), ckpt / _loop.SCHEDULER_FILE)
+        _loop.write_trainer_state(ckpt, training_args=training_args, **state)
+        _loop.rotate_checkpoints(training_args.output_dir, training_args.save_total_limit)
+        log.info("saved checkpoint %s", ckpt)
+    accelerator.wait_for_everyone()
+    return ckpt
+
+
+def load_optimizer_state(ckpt: Path, optimizer, scheduler) -> dict:
+    """Optimizer and schedule from a checkpoint (the weights come with the model); its trainer_state."""
+    import torch
+
+    if (ckpt / _loop.OPTIMIZER_FILE).is_file():
+        optimizer.load_state_dict(torch.load(ckpt / _loop.OPTIMIZER_FILE, map_location="cpu", weights_only=True))
+    if (ckpt / _loop.SCHEDULER_FILE).is_file():
+        scheduler.load_state_dict(torch.load(ckpt / _loop.SCHEDULER_FILE, weights_only=True))
+    return _loop.read_trainer_state(ckpt)
+
+
+def compute_loss(model, batch, smoother=None):
+    if smoother is None:
+        return model(**batch).loss
+    labels = batch.pop("labels")
+    outputs = model(**batch, labels=labels)
+    return smoother(outputs, labels, shift_labels=False)
+
+
+class Loop:
+    """One training run: the prepared objects, the step plan and the bookkeeping."""
+
+    def __init__(self, accelerator, model, tokenizer, train_set, collator, training_args, *,
+                 checkpointing=None, evaluate=None):
+        self.acc, self.args, self.tokenizer = accelerator, training_args, tokenizer
+        self.checkpointing, self.evaluate = checkpointing, evaluate
+        self.num_train_samples = len(train_set)
+        optimizer = _loop.make_optimizer(model, training_args)
+        loader = train_loader(accelerator, train_set, collator, training_args)
+        self.model, self.optimizer, self.loader = accelerator.prepare(model, optimizer, loader)
+        self.plan = _loop.plan_steps(training_args, len(self.loader))
+        # Not prepared: Accelerate would step it once per process; we step it once per update.
+        self.scheduler = _loop.make_scheduler(self.optimizer, training_args, self.plan.max_steps)
+        self.smoother = None
+        if training_args.label_smoothing_factor:
+            from transformers.trainer_pt_utils import LabelSmoother
+
+            self.smoother = LabelSmoother(epsilon=training_args.label_smoothing_factor)
+        self.global_step, self.log_history, self.meter = 0, [], _loop.LossMeter()
+        self.pad_id = tokenizer.pad_token_id if tokenizer is not None else 0
+
+    def resume(self, ckpt: Optional[Path]) -> int:
+        """Restore optimizer, schedule and step; the number of batches to skip in the epoch."""
+        if ckpt is None:
+            return 0
+        state = load_optimizer_state(ckpt, self.optimizer, self.scheduler)
+        self.global_step = int(state.get("global_step", 0))
+        self.log_history = list(state.get("log_history", []))
+        done_in_epoch = self.global_step % self.plan.updates_per_epoch
+        log.info("resuming from %s at update %d", ckpt, self.global_step)
+        return done_in_epoch * self.args.gradient_accumulation_steps
+
+    def state(self, epoch: float) -> dict:
+        return {"global_step": self.global_step, "epoch": epoch, "max_steps": self.plan.max_steps,
+                "log_history": self.log_history}
+
+    def record(self, epoch: float) -> None:
+        loss = self.meter.flush(lambda t: self.acc.reduce(t, reduction="mean"))
+        if loss is None:
+            return
+        entry = {"loss": round(loss, 4), "learning_rate": self.scheduler.get_last_lr()[0],
+                 "epoch": round(epoch, 4), "step": self.global_step}
+        self.log_history.append(entry)
+        self.acc.log({k: v for k, v in entry.items() if k != "step"}, step=self.global_step)
+        if self.acc.is_main_process:
+            log.info("%s", entry)
+
+    def after_update(self, epoch: float, end_of_epoch: bool) -> None:
+        if _loop.log_due(self.args, self.global_step, end_of_epoch):
+            self.record(epoch)
+        if self.evaluate is not None and _loop.eval_due(self.args, self.global_step, end_of_epoch):
+            metrics = self.evaluate(self.model)
+            self.log_history.append({**metrics, "epoch": round(epoch, 4), "step": self.global_step})
+        if _loop.checkpoint_due(self.checkpointing, self.global_step, end_of_epoch):
+            save_checkpoint(self.acc, self.model, self.tokenizer, self.optimizer, self.scheduler,
+                            self.state(epoch), self.args)
+
+    def step(self, batch) -> bool:
+        """One micro-batch; True when it completed an optimizer update."""
+        with self.acc.accumulate(self.model):
+            loss = compute_loss(self.model, batch, self.smoother)
+            self.acc.backward(loss)
+            if self.acc.sync_gradients and self.args.max_grad_norm:
+                self.acc.clip_grad_norm_(self.model.parameters(), self.args.max_grad_norm)
+            self.optimizer.step()
+            self.optimizer.zero_grad(set_to_none=True)
+        self.meter.add(loss)
+        if not self.acc.sync_gradients:
+            return False
+        if not self.acc.optimizer_step_was_skipped:
+            self.scheduler.step()
+        self.global_step += 1
+        return True
+
+    def run(self, resume_from: Optional[Path]) -> dict:
+        skip = self.resume(resume_from)
+        plan, rank, seen = self.plan, self.acc.process_index, 0
+        self.model.train()
+        start, epoch = time.perf_counter(), self.global_step / plan.updates_per_epoch
+        for epoch_index in range(self.global_step // plan.updates_per_epoch, plan.num_epochs):
+            self.loader.set_epoch(epoch_index)
+            batches = self.acc.skip_first_batches(self.loader, skip) if skip else self.loader
+            for i, batch in enumerate(batches, start=skip):
+                _loop.trace_batch(rank, batch["input_ids"], self.pad_id)
+                seen += batch["input_ids"].shape[0]
+                if not self.step(batch):
+                    continue
+                epoch = epoch_index + (i + 1) / plan.batches_per_epoch
+                end = i + 1 == plan.batches_per_epoch or self.global_step >= plan.max_steps
+                self.after_update(epoch, end_of_epoch=end and i + 1 == plan.batches_per_epoch)
+                if self.global_step >= plan.max_steps:
+                    break
+            skip = 0
+            if self.global_step >= plan.max_steps:
+                break
+        runtime = time.perf_counter() - start
+        return _loop.train_metrics(
+            loss=self.meter.mean(lambda t: self.acc.reduce(t, reduction="mean")), runtime=runtime,
+            global_step=self.global_step, epoch=epoch, samples_seen=seen * self.acc.num_processes,
+            num_train_samples=self.num_train_samples)
