@@ -93,6 +93,22 @@ def make_scheduler(optimizer, training_args, max_steps: int):
     )
 
 
+def label_smoother(training_args):
+    if not training_args.label_smoothing_factor:
+        return None
+    from transformers.trainer_pt_utils import LabelSmoother
+
+    return LabelSmoother(epsilon=training_args.label_smoothing_factor)
+
+
+def compute_loss(model, batch, smoother=None):
+    """The model's loss, or the Trainer's label-smoothed loss with --label_smoothing_factor."""
+    if smoother is None:
+        return model(**batch).loss
+    outputs = model(**batch)
+    return smoother(outputs, batch["labels"], shift_labels=False)
+
+
 # --- checkpoints -------------------------------------------------------------------------------
 
 def list_checkpoints(output_dir: str | os.PathLike) -> list[Path]:

@@ -126,14 +126,6 @@ def load_optimizer_state(ckpt: Path, optimizer, scheduler) -> dict:
     return _loop.read_trainer_state(ckpt)
 
 
-def compute_loss(model, batch, smoother=None):
-    if smoother is None:
-        return model(**batch).loss
-    labels = batch.pop("labels")
-    outputs = model(**batch, labels=labels)
-    return smoother(outputs, labels, shift_labels=False)
-
-
 class Loop:
     """One training run: the prepared objects, the step plan and the bookkeeping."""
 
@@ -148,11 +140,7 @@ class Loop:
         self.plan = _loop.plan_steps(training_args, len(self.loader))
         # Not prepared: Accelerate would step it once per process; we step it once per update.
         self.scheduler = _loop.make_scheduler(self.optimizer, training_args, self.plan.max_steps)
-        self.smoother = None
-        if training_args.label_smoothing_factor:
-            from transformers.trainer_pt_utils import LabelSmoother
-
-            self.smoother = LabelSmoother(epsilon=training_args.label_smoothing_factor)
+        self.smoother = _loop.label_smoother(training_args)
         self.global_step, self.log_history, self.meter = 0, [], _loop.LossMeter()
         self.pad_id = tokenizer.pad_token_id if tokenizer is not None else 0
 
@@ -195,7 +183,7 @@ class Loop:
     def step(self, batch) -> bool:
         """One micro-batch; True when it completed an optimizer update."""
         with self.acc.accumulate(self.model):
-            loss = compute_loss(self.model, batch, self.smoother)
+            loss = _loop.compute_loss(self.model, batch, self.smoother)
             self.acc.backward(loss)
             if self.acc.sync_gradients and self.args.max_grad_norm:
                 self.acc.clip_grad_norm_(self.model.parameters(), self.args.max_grad_norm)

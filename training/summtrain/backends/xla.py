@@ -1,0 +1,232 @@
+"""The PyTorch/XLA back end: TPU VMs and GKE TPU pods through PJRT, SPMD data parallel.
+
+One process per host drives every local chip: `xr.use_spmd()`, a 1-D "data" mesh over all
+devices of the job, the model replicated and each batch sharded along that axis, so XLA inserts
+the gradient all-reduce. Across hosts (a multi-host slice, e.g. the pods of a GKE JobSet, where
+the TPU runtime finds its peers from TPU_WORKER_ID / TPU_WORKER_HOSTNAMES) each host loads its
+own shard of the data and the same program runs on all of them.
+
+- Static shapes: `--pad_to_max_length` is forced on and the last partial batch is dropped, so XLA
+  compiles the training step once instead of once per batch shape.
+- `--num_cores N` (upstream `xla_spawn.py`) is accepted: all local devices are used anyway; on the
+  CPU PJRT device (tests) it sets how many CPU devices there are.
+- Checkpoints are moved to CPU and written in the Trainer's layout (safetensors + config), which
+  every back end loads.
+- Evaluation and generation for ROUGE run on a CPU copy of the weights: autoregressive decoding
+  changes shape every token, which on XLA would compile a graph per step.
+
+Multi-process collectives (`torch_xla.launch`, `xmp.spawn`) cannot run on XLA:CPU (upstream
+pytorch/xla#5005), so CPU tests cover single-device and SPMD over several CPU devices.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Optional
+
+from summtrain.backends import _loop
+from summtrain.errors import UsageError
+
+log = logging.getLogger("summtrain.xla")
+FUSED_OPTIMIZERS = {"adamw_torch_fused": "adamw_torch"}
+
+
+def configure_devices(num_cores: Optional[int]) -> None:
+    """Before the runtime starts: map upstream `--num_cores` onto PJRT (one process, all devices)."""
+    device = os.environ.get("PJRT_DEVICE", "").upper()
+    if num_cores is None:
+        return
+    if num_cores < 1:
+        raise UsageError(f"--num_cores {num_cores}: expected a positive number of cores")
+    if device == "CPU" and "CPU_NUM_DEVICES" not in os.environ:
+        os.environ["CPU_NUM_DEVICES"] = str(num_cores)
+        log.info("--num_cores %d: %d CPU PJRT devices in this process (SPMD)", num_cores, num_cores)
+
+
+def force_static_shapes(data_args) -> None:
+    if not data_args.pad_to_max_length:
+        data_args.pad_to_max_length = True
+        log.info("xla: --pad_to_max_length forced on (static shapes: XLA compiles the step once)")
+
+
+def init_runtime(num_cores: Optional[int]):
+    """SPMD runtime and the data mesh; returns (device, mesh, local device count)."""
+    import numpy as np
+    import torch_xla
+    import torch_xla.distributed.spmd as xs
+    import torch_xla.runtime as xr
+
+    xr.use_spmd()
+    total, local = xr.global_runtime_device_count(), xr.addressable_runtime_device_count()
+    mesh = xs.Mesh(np.arange(total), (total,), ("data",))
+    xs.set_global_mesh(mesh)
+    log.info("xla: %s, %d device(s) on this host, %d in the job, host %d of %d (one process per host)",
+             xr.device_type(), local, total, xr.process_index() + 1, xr.process_count())
+    if num_cores is not None and num_cores != local:
+        log.info("xla: --num_cores %d asked, this host has %d device(s): using all %d "
+                 "(xla_spawn.py's one process per core is replaced by SPMD)", num_cores, local, local)
+    return torch_xla.device(), mesh, local
+
+
+class _Skip:
+    """A loader that starts `skip` batches into its epoch (resume), keeping len()."""
+
+    def __init__(self, loader, skip: int):
+        self.loader, self.skip = loader, skip
+
+    def __iter__(self):
+        return itertools.islice(iter(self.loader), self.skip, None)
+
+    def __len__(self):
+        return len(self.loader) - self.skip
+
+
+def host_loader(dataset, collator, batch_size: int, seed: int, num_workers: int):
+    """This host's shard of the data, shuffled per epoch, full batches only (static shapes)."""
+    import torch_xla.runtime as xr
+    from torch.utils.data import DataLoader, DistributedSampler
+
+    sampler = DistributedSampler(dataset, num_replicas=xr.process_count(), rank=xr.process_index(),
+                                 shuffle=True, seed=seed, drop_last=True)
+    loader = DataLoader(dataset, batch_size=batch_size, sampler=sampler, collate_fn=collator,
+                        drop_last=True, num_workers=num_workers)
+    if len(loader) == 0:
+        raise UsageError(f"xla: {len(dataset)} training samples make no full batch of {batch_size} "
+                         f"on this host: lower --per_device_train_batch_size or add data")
+    return loader
+
+
+def cpu_state_dict(model) -> dict:
+    """The weights on the host (one transfer; what every back end can load)."""
+    import torch_xla
+
+    torch_xla.sync()
+    return _loop.to_cpu(model.state_dict())
+
+
+def save_checkpoint(model, tokenizer, optimizer, scheduler, state: dict, training_args) -> Path:
+    """A Trainer-layout checkpoint from the XLA device, written by the first host."""
+    import torch
+    import torch_xla.runtime as xr
+
+    ckpt = Path(training_args.output_dir) / f"checkpoint-{state['global_step']}"
+    weights = cpu_state_dict(model)
+    optim_state = _loop.to_cpu(optimizer.state_dict())
+    if xr.process_index() == 0:
+        ckpt.mkdir(parents=True, exist_ok=True)
+        model.save_pretrained(ckpt, state_dict=weights, safe_serialization=True)
+        if tokenizer is not None:
+            tokenizer.save_pretrained(ckpt)
+        torch.save(optim_state, ckpt / _loop.OPTIMIZER_FILE)
+        torch.save(scheduler.state_dict(), ckpt / _loop.SCHEDULER_FILE)
+        _loop.write_trainer_state(ckpt, training_args=training_args, **state)
+        _loop.rotate_checkpoints(training_args.output_dir, training_args.save_total_limit)
+        log.info("saved checkpoint %s", ckpt)
+    return ckpt
+
+
+class XlaLoop:
+    """The training loop on the XLA device; the loss is read back only when logging."""
+
+    def __init__(self, model, tokenizer, train_set, collator, training_args, *, device, mesh,
+                 local_devices: int, checkpointing=None):
+        import torch_xla.distributed.parallel_loader as pl
+        import torch_xla.distributed.spmd as xs
+
+        self.args, self.tokenizer, self.checkpointing = training_args, tokenizer, checkpointing
+        self.num_train_samples = len(train_set)
+        self.model = model.to(device)
+        optim = FUSED_OPTIMIZERS.get(str(training_args.optim), None)
+        if optim:
+            log.info("xla: --optim %s has no XLA kernel; using %s", training_args.optim, optim)
+        self.optimizer = _loop.make_optimizer(self.model, training_args, optim=optim)
+        batch = training_args.per_device_train_batch_size * local_devices
+        self.cpu_loader = host_loader(train_set, collator, batch, training_args.seed,
+                                      training_args.dataloader_num_workers)
+        self.sharding = xs.ShardingSpec(mesh, ("data", None))
+        self.device, self.pl = device, pl
+        self.plan = _loop.plan_steps(training_args, len(self.cpu_loader))
+        self.scheduler = _loop.make_scheduler(self.optimizer, training_args, self.plan.max_steps)
+        self.global_step, self.log_history, self.meter = 0, [], _loop.LossMeter()
+        self.smoother = _loop.label_smoother(training_args)
+
+    def batches(self, epoch: int, skip: int):
+        self.cpu_loader.sampler.set_epoch(epoch)
+        source = _Skip(self.cpu_loader, skip) if skip else self.cpu_loader
+        return self.pl.MpDeviceLoader(source, self.device, input_sharding=self.sharding)
+
+    def resume(self, ckpt: Optional[Path]) -> int:
+        import torch
+
+        if ckpt is None:
+            return 0
+        if (ckpt / _loop.OPTIMIZER_FILE).is_file():
+            state = torch.load(ckpt / _loop.OPTIMIZER_FILE, map_location="cpu", weights_only=True)
+            self.optimizer.load_state_dict(state)  # moves the state to the parameters' device
+        if (ckpt / _loop.SCHEDULER_FILE).is_file():
+            self.scheduler.load_state_dict(torch.load(ckpt / _loop.SCHEDULER_FILE, weights_only=True))
+        state = _loop.read_trainer_state(ckpt)
+        self.global_step = int(state.get("global_step", 0))
+        self.log_history = list(state.get("log_history", []))
+        log.info("resuming from %s at update %d", ckpt, self.global_step)
+        return (self.global_step % self.plan.updates_per_epoch) * self.args.gradient_accumulation_steps
+
+    def update(self) -> None:
+        import torch
+
+        if self.args.max_grad_norm:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.args.max_grad_norm)
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scheduler.step()
+        self.global_step += 1
+
+    def after_update(self, epoch: float, end_of_epoch: bool) -> None:
+        if _loop.log_due(self.args, self.global_step, end_of_epoch):
+            loss = self.meter.flush()
+            entry = {"loss": round(loss, 4), "learning_rate": self.scheduler.get_last_lr()[0],
+                     "epoch": round(epoch, 4), "step": self.global_step}
+            self.log_history.append(entry)
+            log.info("%s", entry)
+        if _loop.checkpoint_due(self.checkpointing, self.global_step, end_of_epoch):
+            save_checkpoint(self.model, self.tokenizer, self.optimizer, self.scheduler,
+                            {"global_step": self.global_step, "epoch": epoch,
+                             "max_steps": self.plan.max_steps, "log_history": self.log_history}, self.args)
+
+    def run_epoch(self, epoch_index: int, skip: int) -> tuple[float, int]:
+        accum, plan, seen, epoch = self.args.gradient_accumulation_steps, self.plan, 0, float(epoch_index)
+        for i, batch in enumerate(self.batches(epoch_index, skip), start=skip):
+            loss = _loop.compute_loss(self.model, batch, self.smoother)
+            (loss / accum).backward()
+            self.meter.add(loss)
+            seen += self.cpu_loader.batch_size  # this host's samples
+            last = i + 1 == plan.batches_per_epoch
+            if (i + 1) % accum and not last:
+                continue
+            self.update()
+            epoch = epoch_index + (i + 1) / plan.batches_per_epoch
+            self.after_update(epoch, end_of_epoch=last)
+            if self.global_step >= plan.max_steps:
+                break
+        return epoch, seen
+
+    def run(self, resume_from: Optional[Path]) -> dict:
+        import torch_xla.runtime as xr
+
+        skip = self.resume(resume_from)
+        self.model.train()
+        start, epoch, seen = time.perf_counter(), self.global_step / self.plan.updates_per_epoch, 0
+        for epoch_index in range(self.global_step // self.plan.updates_per_epoch, self.plan.num_epochs):
+            epoch, n = self.run_epoch(epoch_index, skip)
+            seen, skip = seen + n, 0
+            if self.global_step >= self.plan.max_steps:
+                break
+        loss = self.meter.mean()
+        runtime = time.perf_counter() - start
+        return _loop.train_metrics(loss=loss, runtime=runtime, global_step=self.global_step, epoch=epoch,
+                                   samples_seen=seen * xr.process_count(),
+                                   num_train_samples=self.num_train_samples)
