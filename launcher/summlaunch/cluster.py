@@ -27,7 +27,7 @@ from summlaunch.errors import ClusterError
 from summlaunch.kind_facts import CORE_PLURALS, KindFacts, all_kinds, facts_for
 
 CONNECT_TIMEOUT = 5.0
-READ_TIMEOUT = 15.0
+READ_TIMEOUT = 10.0  # a hung server fails one request in 10 s; connect: 5 s x 3 tries
 STREAM_READ_TIMEOUT = 30.0  # a log/watch stream quiet this long is reopened (dedupe makes that safe)
 RETRYABLE = {429, 500, 502, 503, 504}
 SA_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
@@ -51,7 +51,16 @@ def _reason(e: BaseException) -> str:
             msg = (e.body or e.reason or "").strip() if isinstance(e.body, str) else e.reason
         return f"{e.status} {msg}".replace("\n", " ")
     text = str(getattr(e, "reason", None) or e)
+    if "Failed to establish a new connection: " in text:  # drop urllib3's "HTTPConnection(host=...)" prefix
+        text = text.split("Failed to establish a new connection: ", 1)[1]
     return " ".join(text.split())
+
+
+def _is_status(body: str | None) -> bool:
+    try:
+        return json.loads(body or "").get("kind") == "Status"
+    except (ValueError, AttributeError):
+        return False
 
 
 def _kubeconfig_paths(explicit: str | None) -> str | None:
@@ -149,9 +158,11 @@ class Cluster:
                     continue
                 raise self._api_error(e, what) from e
             except (urllib3.exceptions.HTTPError, OSError) as e:
-                if attempt + 1 < attempts and isinstance(e, (urllib3.exceptions.ReadTimeoutError,
-                                                             urllib3.exceptions.ProtocolError)):
-                    continue
+                if attempt + 1 < attempts and isinstance(e, urllib3.exceptions.ProtocolError):
+                    continue  # connection reset mid-request: safe to repeat a GET/DELETE
+                if isinstance(e, urllib3.exceptions.ReadTimeoutError) or "timed out" in str(e):
+                    raise ClusterError(f"Failed to {what}: the Kubernetes API server at {self.host} did not answer "
+                                       f"within {READ_TIMEOUT:.0f} s (context {self.context})") from e
                 raise ClusterError(f"Failed to {what}: cannot reach the Kubernetes API server at {self.host} "
                                    f"(context {self.context}): {_reason(e)}") from e
         raise AssertionError("unreachable")
@@ -170,6 +181,9 @@ class Cluster:
 
     def _api_error(self, e: ApiException, what: str) -> ClusterError:
         reason = _reason(e)
+        if not _is_status(e.body):
+            return ClusterError(f"Failed to {what}: {self.host} answered HTTP {e.status} {e.reason or ''}, not as a "
+                                f"Kubernetes API server: check the server address of context {self.context}")
         if e.status == 401:
             return ClusterError(f"Failed to {what}: unauthorized ({reason}): the credentials of context "
                                 f"{self.context} were rejected; log in again or fix the kubeconfig")

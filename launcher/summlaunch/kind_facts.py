@@ -114,3 +114,34 @@ def by_kind_name(kind: str) -> KindFacts | None:
         if wanted in (facts.kind.lower(), facts.plural, facts.resource):
             return facts
     return None
+
+
+def job_state(facts: KindFacts, job: dict[str, Any]) -> str:
+    """One word: Succeeded, Failed, Suspended, Running, Restarting, Created or Pending."""
+    conditions = [c for c in (job.get("status") or {}).get("conditions") or [] if c.get("status") == "True"]
+    types = [c.get("type") for c in conditions]
+    if facts.succeeded in types:
+        return "Succeeded"
+    if facts.failed in types:
+        return "Failed"
+    if facts.is_suspended(job) or "Suspended" in types:
+        return "Suspended"
+    for word in ("Restarting", "Running", "Created"):
+        if word in types:
+            return word
+    return types[-1] if types else "Pending"
+
+
+def age(timestamp: str | None, now: float | None = None) -> str:
+    """kubectl-style age (`45s`, `12m`, `3h`, `5d`) of an RFC3339 timestamp."""
+    import time
+    from datetime import datetime
+
+    if not timestamp:
+        return "-"
+    then = datetime.fromisoformat(timestamp.replace("Z", "+00:00")).timestamp()
+    secs = max(0, int((now if now is not None else time.time()) - then))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if secs >= size * (2 if unit != "m" else 1):
+            return f"{secs // size}{unit}"
+    return f"{secs}s"
