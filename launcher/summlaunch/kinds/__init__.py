@@ -1,0 +1,78 @@
+"""Job kinds: one small class per Kubernetes job kind, in a registry keyed by name.
+
+A kind knows its API coordinates (group, version, kind, plural), its template, where
+its replicas live in a rendered object, and how to build the template's context from a
+JobSpec. Rendering is pure: `render(spec)` returns the objects, nothing is read or
+written. Cluster operations (submit, status, logs, delete) are added on top by the
+cluster module, keyed by the same registry names.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+from summlaunch.spec import JobSpec
+
+REGISTRY: dict[str, type[Kind]] = {}
+
+
+def register(cls: type[Kind]) -> type[Kind]:
+    REGISTRY[cls.name] = cls
+    return cls
+
+
+def get(name: str) -> Kind:
+    _load_builtin()
+    try:
+        return REGISTRY[name]()
+    except KeyError:
+        raise KeyError(f"unknown job kind {name!r}; known: {', '.join(sorted(REGISTRY))}") from None
+
+
+def by_api(api_version: str, kind: str) -> Kind | None:
+    """The registered kind for a rendered object's apiVersion/kind (None for helper objects)."""
+    _load_builtin()
+    for cls in REGISTRY.values():
+        if cls.api_version() == api_version and cls.kind == kind:
+            return cls()
+    return None
+
+
+def _load_builtin() -> None:
+    from summlaunch.kinds import jobset, pytorchjob, tfjob, trainjob  # noqa: F401  (they register)
+
+
+class Kind(ABC):
+    name: ClassVar[str]  # registry key: pytorchjob | tfjob | jobset | trainjob
+    group: ClassVar[str]
+    version: ClassVar[str]
+    kind: ClassVar[str]
+    plural: ClassVar[str]
+    template: ClassVar[str]  # manifests/<template>
+    # Path from the object to the replica specs, and how a replica's count is read:
+    # a mapping {replica type: spec} (Kubeflow) or a list of named specs (JobSet).
+    replicas_path: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def api_version(cls) -> str:
+        return f"{cls.group}/{cls.version}"
+
+    def replicas(self, obj: dict) -> dict[str, int]:
+        """{replica type: pod count} of a rendered (or fetched) object of this kind."""
+        node: Any = obj
+        for key in self.replicas_path:
+            node = node.get(key, {})
+        if isinstance(node, dict):
+            return {rtype: int(rspec.get("replicas", 1)) for rtype, rspec in node.items()}
+        return {r["name"]: int(r.get("replicas", 1)) * int(r["template"]["spec"].get("parallelism", 1))
+                for r in node}
+
+    @abstractmethod
+    def context(self, spec: JobSpec) -> dict[str, Any]:
+        """Template variables for this kind, beyond the common ones (see summlaunch.render)."""
+
+    def render(self, spec: JobSpec) -> list[dict]:
+        from summlaunch import render
+
+        return render.render_template(self.template, render.common_context(spec) | self.context(spec))

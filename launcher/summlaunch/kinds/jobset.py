@@ -1,0 +1,74 @@
+"""GKE TPU: a JobSet (jobset.x-k8s.io/v1alpha2), its headless Service, and the node pools.
+
+One replicated job per slice (`slice`, replicas = --slices), each an Indexed Job with one
+pod per TPU host asking for all of the host's chips. The exclusive-topology annotation puts
+each slice on its own node pool. The node pools are rendered as Config Connector
+ContainerNodePool objects, and the equivalent `gcloud` command rides on each as an
+annotation (and leads `-o yaml` output as a comment).
+"""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+
+from summlaunch import labels as L
+from summlaunch.kinds import Kind, register
+from summlaunch.render import replica_labels, resources
+from summlaunch.spec import JobSpec
+
+SLICE = "slice"
+TPU_RESOURCE = "google.com/tpu"
+MEGASCALE_PORT = 8080
+
+
+def pool_name(spec: JobSpec, index: int) -> str:
+    return f"{spec.name}-pool-{index}"
+
+
+def gcloud_command(spec: JobSpec, index: int) -> str:
+    tpu = spec.tpu
+    parts = ["gcloud", "container", "node-pools", "create", pool_name(spec, index),
+             f"--cluster={spec.gke_cluster}", f"--location={spec.location}",
+             f"--node-locations={spec.zone}", f"--machine-type={tpu.machine_type}",
+             f"--num-nodes={tpu.hosts}"]
+    if tpu.multi_host:
+        parts.append(f"--tpu-topology={tpu.topology}")
+    return " ".join(shlex.quote(p) for p in parts)
+
+
+def tpu_env(spec: JobSpec) -> list[dict[str, str]]:
+    env = [{"name": "PJRT_DEVICE", "value": "TPU"}]
+    if spec.slices > 1:  # multislice: slice 0's first host coordinates (DCN between slices)
+        env += [
+            {"name": "MEGASCALE_COORDINATOR_ADDRESS", "value": f"{spec.name}-{SLICE}-0-0.{spec.name}"},
+            {"name": "MEGASCALE_NUM_SLICES", "value": str(spec.slices)},
+            {"name": "MEGASCALE_PORT", "value": str(MEGASCALE_PORT)},
+            {"name": "MEGASCALE_SLICE_ID", "field": "metadata.annotations['jobset.sigs.k8s.io/job-index']"},
+        ]
+    return env
+
+
+@register
+class JobSet(Kind):
+    name = "jobset"
+    group, version, kind, plural = "jobset.x-k8s.io", "v1alpha2", "JobSet", "jobsets"
+    template = "tpu-jobset.yaml.j2"
+    replicas_path = ("spec", "replicatedJobs")
+
+    def context(self, spec: JobSpec) -> dict[str, Any]:
+        tpu = spec.tpu
+        selector = {**dict(spec.node_selector), L.GKE_TPU_ACCELERATOR: tpu.accelerator,
+                    L.GKE_TPU_TOPOLOGY: tpu.topology}
+        annotations = {**dict(spec.annotations), L.JOBSET_EXCLUSIVE_TOPOLOGY: L.GKE_NODEPOOL}
+        pools = [{"name": pool_name(spec, i), "gcloud": gcloud_command(spec, i)} for i in range(spec.slices)]
+        return {
+            "slice": SLICE, "slices": spec.slices, "hosts": tpu.hosts, "tpu": tpu.__dict__ | {},
+            "jobset_annotations": annotations, "tpu_node_selector": selector,
+            "replica_labels": replica_labels(spec, [SLICE]),
+            "pools": pools, "gke_cluster": spec.gke_cluster, "location": spec.location, "zone": spec.zone,
+            "gcloud_annotation": L.GCLOUD_COMMAND,
+            "container": {"name": "summtrain", "command": ["summtrain"],
+                          "args": ["--backend", spec.backend, *spec.train_args], "env": tpu_env(spec),
+                          "ports": [], "resources": resources(spec, {TPU_RESOURCE: tpu.chips_per_host})},
+        }

@@ -1,0 +1,33 @@
+"""TFJob (kubeflow.org/v1): Chief + Workers; TF_CONFIG comes from the operator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from summlaunch.kinds import Kind, register
+from summlaunch.kinds.pytorchjob import gpu_resources
+from summlaunch.render import replica_labels
+from summlaunch.spec import JobSpec
+
+PORT = 2222  # the operator's default TF port; named `tfjob-port`
+
+
+@register
+class TFJob(Kind):
+    name = "tfjob"
+    group, version, kind, plural = "kubeflow.org", "v1", "TFJob", "tfjobs"
+    template = "tfjob.yaml.j2"
+    replicas_path = ("spec", "tfReplicaSpecs")
+
+    def context(self, spec: JobSpec) -> dict[str, Any]:
+        replicas = [{"type": "Chief", "count": 1}]
+        if spec.nodes > 1:
+            replicas.append({"type": "Worker", "count": spec.nodes - 1})
+        return {
+            "replicas": replicas,
+            "replica_labels": replica_labels(spec, [r["type"] for r in replicas]),
+            "container": {"name": "tensorflow", "command": ["summtrain"],
+                          "args": ["--backend", spec.backend, *spec.train_args], "env": [],
+                          "ports": [{"name": "tfjob-port", "number": PORT}],
+                          "resources": gpu_resources(spec)},
+        }

@@ -1,0 +1,39 @@
+"""TrainJob (trainer.kubeflow.org/v1alpha1, Kubeflow Trainer v2) referencing a training runtime.
+
+The runtime (default ClusterTrainingRuntime `torch-distributed`) supplies the JobSet; the
+TrainJob sets image, command, nodes, processes and resources, and patches the runtime's
+`node` pods with summlaunch's volumes, labels, env and security context.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from summlaunch.kinds import Kind, register
+from summlaunch.kinds.pytorchjob import gpu_resources, launch_command
+from summlaunch.render import replica_labels
+from summlaunch.spec import JobSpec
+
+MANAGER = "summlaunch.dev/render"
+NODE = "node"  # the replicated job (and container) name of Kubeflow's torch runtimes
+
+
+@register
+class TrainJob(Kind):
+    name = "trainjob"
+    group, version, kind, plural = "trainer.kubeflow.org", "v1alpha1", "TrainJob", "trainjobs"
+    template = "trainjob.yaml.j2"
+    replicas_path = ("spec", "trainer")
+
+    def replicas(self, obj: dict) -> dict[str, int]:
+        return {NODE: int(obj["spec"]["trainer"].get("numNodes", 1))}
+
+    def context(self, spec: JobSpec) -> dict[str, Any]:
+        command, args, env = launch_command(spec)
+        return {
+            "runtime": spec.runtime, "manager": MANAGER, "node": NODE,
+            "nodes": spec.nodes, "procs_per_node": spec.procs_per_node,
+            "replica_labels": replica_labels(spec, [NODE]),
+            "container": {"name": NODE, "command": command, "args": args, "env": env,
+                          "resources": gpu_resources(spec)},
+        }

@@ -1,0 +1,156 @@
+"""JobSpec -> Kubernetes objects (pure), and printing/writing those objects.
+
+`render(spec)` picks the job kind from the registry, fills its Jinja template
+(manifests/<kind>.yaml.j2; StrictUndefined, trim_blocks, lstrip_blocks, every value
+through |tojson) and parses the output straight back into dicts. No clock, no
+randomness, nothing but the templates read.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from summlaunch import labels as L
+from summlaunch.spec import (ACCELERATE_CONFIG_DIR, ACCELERATE_CONFIG_FILE, HF_HOME, HF_TOKEN_KEY, RUN_AS,
+                             WORKSPACE, JobSpec)
+
+
+@lru_cache(maxsize=1)
+def _environment():
+    import jinja2
+
+    from summlaunch.assets import asset_dir
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(asset_dir("manifests"))),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+
+
+def render_template(name: str, context: dict[str, Any]) -> list[dict]:
+    """Fill one template and parse every YAML document it produced (empty ones dropped)."""
+    import yaml
+
+    text = _environment().get_template(name).render(c=context)
+    return [doc for doc in yaml.safe_load_all(text) if doc is not None]
+
+
+def render(spec: JobSpec) -> list[dict]:
+    """Every object the job needs, in creation order (node pools, claim, config, service, job)."""
+    from summlaunch import kinds
+
+    return kinds.get(spec.kind).render(spec)
+
+
+def common_context(spec: JobSpec) -> dict[str, Any]:
+    """Template variables shared by every kind."""
+    job_labels = L.job_labels(spec.name, spec.framework, spec.labels)
+    if spec.queue:
+        job_labels[L.KUEUE_QUEUE] = spec.queue
+    return {
+        "name": spec.name, "namespace": spec.namespace, "framework": spec.framework,
+        "image": spec.image, "image_pull_policy": spec.image_pull_policy,
+        "base_labels": L.base_labels(spec.name), "job_labels": job_labels,
+        "annotations": dict(spec.annotations),
+        "env": common_env(spec),
+        "node_selector": dict(spec.node_selector),
+        "tolerations": [t.as_dict() for t in spec.tolerations],
+        "service_account": spec.service_account, "priority_class": spec.priority_class,
+        "privileged": spec.privileged, "run_as": RUN_AS,
+        "workspace": WORKSPACE, "pvc": spec.pvc, "pvc_size": spec.pvc_size,
+        "pvc_access_mode": spec.pvc_access_mode, "storage_class": spec.storage_class,
+        "shm_size": spec.shm_size,
+        "accelerate_config": spec.accelerate_config,
+        "accelerate_config_map": f"{spec.name}-accelerate",
+        "accelerate_config_dir": ACCELERATE_CONFIG_DIR,
+        "accelerate_config_file": ACCELERATE_CONFIG_FILE,
+        "restart_policy": spec.restart_policy, "backoff_limit": spec.backoff_limit,
+        "active_deadline": spec.active_deadline, "ttl_after_finished": spec.ttl_after_finished,
+    }
+
+
+def common_env(spec: JobSpec) -> list[dict[str, str]]:
+    env = [{"name": "HF_HOME", "value": HF_HOME}, {"name": "PYTHONUNBUFFERED", "value": "1"}]
+    env += [{"name": key, "value": value} for key, value in spec.env]
+    if spec.hf_token_secret:
+        env.append({"name": "HF_TOKEN", "secret": spec.hf_token_secret, "key": HF_TOKEN_KEY})
+    return env
+
+
+def resources(spec: JobSpec, accelerator: dict[str, int]) -> dict[str, dict[str, Any]]:
+    """Requests and limits of one pod: CPU and memory, plus whole accelerators (requests == limits)."""
+    amounts: dict[str, Any] = {"cpu": spec.cpu, "memory": spec.memory}
+    amounts.update({key: count for key, count in accelerator.items() if count})
+    return {"requests": dict(amounts), "limits": dict(amounts)}
+
+
+def replica_labels(spec: JobSpec, replica_types: list[str]) -> dict[str, dict[str, str]]:
+    return {rtype: L.pod_labels(spec.name, rtype.lower(), spec.labels) for rtype in replica_types}
+
+
+# ---- output ------------------------------------------------------------------------------
+
+def gcloud_comments(objects: list[dict]) -> list[str]:
+    return [obj["metadata"]["annotations"][L.GCLOUD_COMMAND] for obj in objects
+            if L.GCLOUD_COMMAND in (obj.get("metadata", {}).get("annotations") or {})]
+
+
+def _dumper():
+    import yaml
+
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    def text(dumper, value: str):
+        style = "|" if "\n" in value else None  # PyYAML falls back when a block cannot hold it
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+    Dumper.add_representer(str, text)
+    return Dumper
+
+
+def to_yaml(objects: list[dict]) -> str:
+    """Multi-document YAML; gcloud commands for TPU node pools lead as comments."""
+    import yaml
+
+    head = "".join(f"# {line}\n" for cmd in gcloud_comments(objects) for line in cmd.splitlines())
+    if head:
+        head = "# Create the TPU node pool(s) with gcloud (or apply the ContainerNodePool objects):\n" + head
+    body = "---\n".join(yaml.dump(obj, Dumper=_dumper(), sort_keys=False, default_flow_style=False,
+                                  width=1 << 16, allow_unicode=False)
+                        for obj in objects)
+    return head + "---\n" + body
+
+
+def to_json(objects: list[dict], as_list: bool = False) -> str:
+    """A JSON array of the objects, or (as_list) a kubectl-style `v1 List`."""
+    data: Any = {"apiVersion": "v1", "kind": "List", "items": objects} if as_list else objects
+    return json.dumps(data, indent=2) + "\n"
+
+
+def file_name(obj: dict) -> str:
+    return f"{obj['kind'].lower()}-{obj['metadata']['name']}.yaml"
+
+
+def write_dir(objects: list[dict], directory: str | Path) -> list[Path]:
+    """One YAML file per object (`<kind>-<name>.yaml`); written to a temp name, then moved."""
+    import os
+
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for obj in objects:
+        path = out / file_name(obj)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(to_yaml([obj]))
+        paths.append((tmp, path))
+    for tmp, path in paths:
+        os.replace(tmp, path)
+    return [path for _, path in paths]
