@@ -1,0 +1,60 @@
+"""Evaluation and prediction for the TF back end: loss, generation, ROUGE (shared metrics code).
+
+Runs eagerly on one copy of the weights (the chief's), batch by batch, and returns the
+same keys as every other back end: `<prefix>_loss`, `<prefix>_rouge1/2/L/Lsum`,
+`<prefix>_gen_len`, `<prefix>_runtime`, `<prefix>_samples_per_second`,
+`<prefix>_steps_per_second`, `<prefix>_samples`.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Optional
+
+from summtrain import metrics
+from summtrain.backends._evaluate import _pad_rows, generation_kwargs  # noqa: F401  (re-exported)
+
+MODEL_INPUTS = ("input_ids", "attention_mask", "labels")
+
+
+def batches(dataset: Any, collator: Any, batch_size: int):
+    """Padded numpy batches of a tokenized split, in order."""
+    for start in range(0, len(dataset), batch_size):
+        rows = dataset[start:start + batch_size]
+        features = [{k: rows[k][i] for k in MODEL_INPUTS if k in rows} for i in range(len(rows["input_ids"]))]
+        yield collator(features)
+
+
+def _batch_outputs(model, batch: dict, gen_kwargs: dict, generate: bool):
+    loss = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], labels=batch["labels"],
+                 training=False).loss
+    generated = None
+    if generate:
+        generated = model.generate(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+                                   **gen_kwargs).numpy()
+    return float(loss.numpy().mean()), generated
+
+
+def run_split(model, tokenizer, dataset, collator, prefix: str, *, batch_size: int, gen_kwargs: dict,
+              generate: bool) -> tuple[dict[str, float], Optional[list[str]]]:
+    """Metrics with `prefix_` keys, and the decoded predictions when generating."""
+    start, losses, preds, labels, steps = time.perf_counter(), [], [], [], 0
+    pad_id = tokenizer.pad_token_id
+    for batch in batches(dataset, collator, batch_size):
+        loss, generated = _batch_outputs(model, batch, gen_kwargs, generate)
+        rows = batch["labels"].tolist()
+        losses.extend([loss] * len(rows))  # one entry per sample: a sample-weighted mean
+        labels.extend([[t for t in row if t != -100] for row in rows])
+        if generated is not None:
+            preds.extend(generated.tolist())
+        steps += 1
+    runtime = max(time.perf_counter() - start, 1e-9)
+    n = len(labels)
+    result: dict[str, Any] = {"loss": round(sum(losses) / max(n, 1), 4)}
+    texts = None
+    if generate:
+        result.update(metrics.generation_metrics(tokenizer, _pad_rows(preds, pad_id), _pad_rows(labels, pad_id)))
+        texts = metrics.decode(tokenizer, _pad_rows(preds, pad_id))
+    result.update({"runtime": round(runtime, 4), "samples_per_second": round(n / runtime, 3),
+                   "steps_per_second": round(steps / runtime, 3), "samples": n})
+    return {f"{prefix}_{k}": v for k, v in result.items()}, texts
