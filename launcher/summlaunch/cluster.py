@@ -311,6 +311,17 @@ class Cluster:
         return self.list(f"/api/v1/namespaces/{namespace}/pods", f"list pods {namespace} ({selector})",
                          [("labelSelector", selector)])
 
+    def job_pods(self, facts: KindFacts, namespace: str, name: str) -> tuple[str, dict[str, Any]]:
+        """(selector, pod list) of a job: our label, else the operator's own job label (TrainJob pods)."""
+        listing, first = {}, None
+        for label in facts.pod_labels:
+            selector = f"{label}={name}"
+            listing = self.list_pods(namespace, selector)
+            first = first or (selector, listing)
+            if listing.get("items"):
+                return selector, listing
+        return first
+
     def list_events(self, namespace: str) -> list[dict[str, Any]]:
         return self.list(f"/api/v1/namespaces/{namespace}/events", f"list events in {namespace}").get("items", [])
 

@@ -161,14 +161,9 @@ class Follower:
 
     def _list_pods(self) -> dict[str, Any]:
         """List the job's pods; before any is found, also try the operator's own job label."""
-        listing = self.cluster.list_pods(self.ns, self.selector)
-        if listing.get("items") or self.pods:
-            return listing
-        for label in self.facts.pod_labels[1:]:
-            other = self.cluster.list_pods(self.ns, f"{label}={self.name}")
-            if other.get("items"):
-                self.selector = f"{label}={self.name}"
-                return other
+        if self.pods:
+            return self.cluster.list_pods(self.ns, self.selector)
+        self.selector, listing = self.cluster.job_pods(self.facts, self.ns, self.name)
         return listing
 
     def _transient(self, e: Exception) -> bool:

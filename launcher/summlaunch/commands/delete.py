@@ -21,24 +21,27 @@ def add_arguments(parser) -> None:
 def main(args, train_argv) -> int:
     cluster, namespace = connect(args)
     facts, job = cluster.find_job(args.name, namespace)
-    removed = delete_job(cluster, namespace, job, delete_pvc=args.delete_pvc, wait=args.wait)
+    removed = delete_job(cluster, namespace, job, delete_pvc=args.delete_pvc, wait=args.wait, facts=facts)
     print(f"deleted {facts.kind} {namespace}/{args.name}" + (f" and {', '.join(removed)}" if removed else ""))
     return 0
 
 
-def delete_job(cluster, namespace: str, job: dict, *, delete_pvc: bool = False, wait: bool = True) -> list[str]:
+def delete_job(cluster, namespace: str, job: dict, *, delete_pvc: bool = False, wait: bool = True,
+               facts=None) -> list[str]:
     """Delete the job, then its pods and labelled side objects; returns what else was removed."""
-    from summlaunch.kind_facts import CORE_PLURALS
+    from summlaunch.kind_facts import CORE_PLURALS, facts_for
 
     name = job["metadata"]["name"]
     selector = f"summlaunch.dev/job={name}"
+    facts = facts or facts_for(job["apiVersion"], job["kind"])
+    pod_selector = cluster.job_pods(facts, namespace, name)[0]
     cluster.delete(job, namespace, propagation="Background")
     removed = []
     kinds = SIDE_KINDS + (("PersistentVolumeClaim",) if delete_pvc else ())
     for kind in kinds + ("Pod",):
         plural = CORE_PLURALS.get(kind, "pods")
         items = cluster.list(f"/api/v1/namespaces/{namespace}/{plural}", f"list {plural} in {namespace}",
-                             [("labelSelector", selector)]).get("items", [])
+                             [("labelSelector", pod_selector if kind == "Pod" else selector)]).get("items", [])
         for item in items:
             obj = {"apiVersion": "v1", "kind": kind, "metadata": item["metadata"]}
             path = f"/api/v1/namespaces/{namespace}/{plural}/{item['metadata']['name']}"

@@ -38,7 +38,7 @@ def gather(cluster, namespace: str, facts, job: dict) -> dict:
     from summlaunch.kind_facts import age, job_state
 
     name = job["metadata"]["name"]
-    pods = cluster.list_pods(namespace, f"summlaunch.dev/job={name}").get("items", [])
+    pods = cluster.job_pods(facts, namespace, name)[1].get("items", [])
     replicas = [_replica(p) for p in sorted(pods, key=L.replica_name)]
     names = {name} | {p["metadata"]["name"] for p in pods}
     events = [e for e in cluster.list_events(namespace)
