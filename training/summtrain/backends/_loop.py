@@ -32,6 +32,18 @@ SCHEDULER_FILE = "scheduler.pt"
 TRACE_ENV = "SUMMTRAIN_TRACE_DIR"
 
 
+FLAGS_FILE = Path(__file__).with_name("loop_flags.json")
+UNSET = (None, False, "no", "none", ["none"], [])
+
+
+def reject_unsupported(backend: str, given: dict[str, Any]) -> None:
+    """One line naming a flag the loop cannot honour and what to do instead (loop_flags.json)."""
+    table = json.loads(FLAGS_FILE.read_text())[backend]
+    for name in sorted(given):
+        if name in table and given[name] not in UNSET:
+            raise UsageError(f"--{name} is not supported by the {backend} back end: {table[name]}")
+
+
 @dataclass
 class StepPlan:
     """How many optimizer updates to run, and over how many epochs (the Trainer's arithmetic)."""
@@ -119,25 +131,6 @@ def list_checkpoints(output_dir: str | os.PathLike) -> list[Path]:
     found = [(int(m.group(1)), p) for p in root.iterdir()
              if (m := CHECKPOINT_RE.match(p.name)) and (p / TRAINER_STATE).is_file()]
     return [p for _, p in sorted(found)]
-
-
-def resolve_resume(training_args, overwrite_output_dir: bool) -> Optional[Path]:
-    """The checkpoint to resume from: an explicit `--resume_from_checkpoint PATH` (or `true` for the
-    newest in output_dir), else, automatically, the newest `checkpoint-N` in output_dir."""
-    wanted = training_args.resume_from_checkpoint
-    if wanted and str(wanted).lower() not in ("true", "latest"):
-        path = Path(wanted)
-        if not (path / TRAINER_STATE).is_file():
-            raise UsageError(f"--resume_from_checkpoint {wanted}: no {TRAINER_STATE} there; pass a "
-                             f"checkpoint-N folder from a previous run's output_dir")
-        return path
-    found = list_checkpoints(training_args.output_dir)
-    if wanted and not found:
-        raise UsageError(f"--resume_from_checkpoint {wanted}: no checkpoint-N folder in "
-                         f"{training_args.output_dir}; pass a checkpoint path instead")
-    if found and (wanted or not overwrite_output_dir):
-        return found[-1]
-    return None
 
 
 def checkpoint_due(spec: Optional[str], global_step: int, end_of_epoch: bool) -> bool:

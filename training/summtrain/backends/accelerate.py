@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Optional
 
-from summtrain.backends import _launch_check, _loop
+from summtrain.backends import _evaluate, _launch_check, _loop, _runner
 from summtrain.errors import UsageError
 
 log = logging.getLogger("summtrain.accelerate")
@@ -223,3 +223,94 @@ class Loop:
             loss=self.meter.mean(lambda t: self.acc.reduce(t, reduction="mean")), runtime=runtime,
             global_step=self.global_step, epoch=epoch, samples_seen=seen * self.acc.num_processes,
             num_train_samples=self.num_train_samples)
+
+
+def eval_loader(accelerator, dataset, collator, training_args):
+    from torch.utils.data import DataLoader
+
+    return accelerator.prepare(DataLoader(dataset, batch_size=training_args.per_device_eval_batch_size,
+                                          collate_fn=collator, num_workers=training_args.dataloader_num_workers))
+
+
+def init_tracking(accelerator, args) -> None:
+    if accelerator.log_with:
+        config = {k: v for k, v in args.given.items() if isinstance(v, (int, float, str, bool))}
+        accelerator.init_trackers(args.training.run_name or "summtrain", config=config)
+
+
+def run(args, plan) -> int:
+    """The `--backend accelerate` entry point (see summtrain.backends for the contract)."""
+    from accelerate.utils import set_seed
+
+    from summtrain.credentials import take_token
+
+    t = args.training
+    _loop.reject_unsupported("accelerate", args.given)
+    checkpointing = _loop.checkpointing_spec(t, args.summtrain.checkpointing_steps)
+    accelerator = start(t)
+    set_seed(t.seed)
+    token = take_token(args)
+    tokenizer, model, prepared = _runner.load_model_and_data(
+        args, plan.resume_from, token, main_process_first=lambda desc: accelerator.main_process_first())
+    collator = data_mod_collator(tokenizer, model, args)
+    if accelerator.is_main_process:
+        from summtrain import outputs
+
+        outputs.write_run_marker(plan.output_dir, plan.identity)
+    init_tracking(accelerator, args)
+    gen_kwargs = _evaluate.generation_kwargs(t, args.data)
+    loader = eval_loader(accelerator, prepared.eval, collator, t) if t.do_eval else None
+
+    def evaluate(prepared_model):
+        return _evaluate.run_split(prepared_model, tokenizer, loader, "eval", gen_kwargs=gen_kwargs,
+                                   generate=t.predict_with_generate, accelerator=accelerator)[0]
+
+    before = None
+    if _runner.want_before(args, plan.resume_from):
+        before = evaluate(model.to(accelerator.device))
+    if t.do_train:
+        loop = Loop(accelerator, model, tokenizer, prepared.train, collator, t, checkpointing=checkpointing,
+                    evaluate=evaluate if loader is not None else None)
+        metrics = loop.run(Path(plan.resume_from) if plan.resume_from else None)
+        model = loop.model
+        save_trained(accelerator, loop, tokenizer, args, metrics)
+    else:
+        model = model.to(accelerator.device)
+    after = evaluate_and_predict(accelerator, model, tokenizer, prepared, collator, args, gen_kwargs, evaluate)
+    if accelerator.is_main_process:
+        _runner.finish(args, "accelerate", before, after, prepared)
+    accelerator.end_training()
+    return 0
+
+
+def data_mod_collator(tokenizer, model, args):
+    from summtrain import data as data_mod
+
+    return data_mod.make_collator(tokenizer, model, args.data, args.training.fp16)
+
+
+def save_trained(accelerator, loop: Loop, tokenizer, args, metrics: dict) -> None:
+    accelerator.wait_for_everyone()
+    weights = accelerator.get_state_dict(loop.model)
+    _loop.trace_final(accelerator.process_index, accelerator.num_processes, weights)
+    if accelerator.is_main_process:
+        _runner.save_final(accelerator.unwrap_model(loop.model), weights, tokenizer, args.training.output_dir,
+                           loop.log_history, loop.global_step, metrics["epoch"], loop.plan.max_steps,
+                           args.training)
+        _runner.write_results(args, "train", metrics, len(loop.loader.dataset))
+    accelerator.wait_for_everyone()
+
+
+def evaluate_and_predict(accelerator, model, tokenizer, prepared, collator, args, gen_kwargs, evaluate):
+    t, after = args.training, None
+    if t.do_eval:
+        after = evaluate(model)
+        if accelerator.is_main_process:
+            after = _runner.write_results(args, "eval", after, len(prepared.eval))
+    if t.do_predict:
+        loader = eval_loader(accelerator, prepared.predict, collator, t)
+        metrics, texts = _evaluate.run_split(model, tokenizer, loader, "predict", gen_kwargs=gen_kwargs,
+                                             generate=t.predict_with_generate, accelerator=accelerator)
+        if accelerator.is_main_process:
+            _runner.write_results(args, "predict", metrics, len(prepared.predict), texts)
+    return after
