@@ -24,7 +24,7 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
 from summlaunch.errors import ClusterError
-from summlaunch.kind_facts import CORE_PLURALS, KindFacts, all_kinds, facts_for
+from summlaunch.kind_facts import CORE_PLURALS, EXTRA_PLURALS, KindFacts, all_kinds, facts_for
 
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 10.0  # a hung server fails one request in 10 s; connect: 5 s x 3 tries
@@ -200,11 +200,15 @@ class Cluster:
 
     # -- diagnosis of 404s ----------------------------------------------------------------
     def crd_installed(self, facts: KindFacts) -> bool:
+        return self.served(facts.api_version, facts.plural)
+
+    def served(self, api_version: str, plural: str) -> bool:
+        """Whether discovery lists `plural` under `api_version` (its CRD is installed)."""
         try:
-            found = self.request("GET", f"/apis/{facts.api_version}", f"discover {facts.api_version}")
+            found = self.request("GET", f"/apis/{api_version}", f"discover {api_version}")
         except NotFound:
             return False
-        return any(r.get("name") == facts.plural for r in found.get("resources", []))
+        return any(r.get("name") == plural for r in found.get("resources", []))
 
     def require_namespace(self, namespace: str) -> None:
         try:
@@ -228,6 +232,9 @@ class Cluster:
         if api_version == "v1" and kind in CORE_PLURALS:
             ns = "" if kind == "Namespace" else f"/namespaces/{namespace}"
             return f"/api/v1{ns}/{CORE_PLURALS[kind]}" + (f"/{name}" if name else ""), kind
+        extra = EXTRA_PLURALS.get(f"{api_version}/{kind}")
+        if extra:
+            return f"/apis/{api_version}/namespaces/{namespace}/{extra}" + (f"/{name}" if name else ""), kind
         return facts_for(api_version, kind).path(namespace, name), kind
 
     def create(self, obj: dict[str, Any], namespace: str, dry_run: bool = False) -> dict[str, Any]:
@@ -238,7 +245,7 @@ class Cluster:
         try:
             return self.request("POST", path, what, query=query, body=obj)
         except NotFound as e:
-            if obj["apiVersion"] != "v1":
+            if obj["apiVersion"] != "v1" and f"{obj['apiVersion']}/{obj['kind']}" not in EXTRA_PLURALS:
                 self.require_crd(facts_for(obj["apiVersion"], obj["kind"]))
             self.require_namespace(namespace)
             raise e

@@ -25,6 +25,12 @@ CORE_PLURALS: dict[str, str] = {
     "Service": "services",
 }
 
+# Other custom objects render may emit beside a job (created before it when their CRD is installed):
+# apiVersion/kind -> plural.
+EXTRA_PLURALS: dict[str, str] = {
+    "container.cnrm.cloud.google.com/v1beta1/ContainerNodePool": "containernodepools",
+}
+
 
 @dataclass(frozen=True)
 class KindFacts:

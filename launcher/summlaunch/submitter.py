@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from summlaunch.errors import ClusterError, SummlaunchError
-from summlaunch.kind_facts import CORE_PLURALS, facts_for, is_job
+from summlaunch.kind_facts import CORE_PLURALS, EXTRA_PLURALS, facts_for, is_job
 
 JOB_LABEL = "summlaunch.dev/job"
 REDACTED = "<redacted: from $HF_TOKEN>"
@@ -22,18 +22,34 @@ REDACTED = "<redacted: from $HF_TOKEN>"
 def order(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Core objects in CORE_PLURALS order, then the job(s); unknown kinds are an error."""
     rank = {kind: i for i, kind in enumerate(CORE_PLURALS)}
-    core, jobs = [], []
+    core, extras, jobs = [], [], []
     for obj in objects:
         if is_job(obj):
             jobs.append(obj)
         elif obj.get("apiVersion") == "v1" and obj.get("kind") in rank:
             core.append(obj)
+        elif f"{obj.get('apiVersion')}/{obj.get('kind')}" in EXTRA_PLURALS:
+            extras.append(obj)
         else:
             raise SummlaunchError(f"submit cannot create {obj.get('apiVersion')}/{obj.get('kind')} "
                                   f"{obj.get('metadata', {}).get('name')}: not a kind summlaunch knows")
     if len(jobs) != 1:
         raise SummlaunchError(f"render produced {len(jobs)} job objects; submit expects exactly one")
-    return sorted(core, key=lambda o: rank[o["kind"]]) + jobs
+    return sorted(core, key=lambda o: rank[o["kind"]]) + extras + jobs
+
+
+def drop_uninstalled_extras(cluster, objects: list[dict[str, Any]], note) -> list[dict[str, Any]]:
+    """Leave out objects (the GKE node pool) whose CRD the cluster lacks, saying how to make them instead."""
+    kept = []
+    for obj in objects:
+        key = f"{obj['apiVersion']}/{obj['kind']}"
+        if key in EXTRA_PLURALS and not cluster.served(obj["apiVersion"], EXTRA_PLURALS[key]):
+            command = (obj["metadata"].get("annotations") or {}).get("summlaunch.dev/gcloud-command")
+            note(f"skipping {obj['kind']} {obj['metadata']['name']}: {EXTRA_PLURALS[key]}.{key.split('/')[0]} is "
+                 f"not installed (Config Connector)" + (f"; create it with: {command}" if command else ""))
+            continue
+        kept.append(obj)
+    return kept
 
 
 def token_secret(name: str, namespace: str, key: str, token: str) -> dict[str, Any]:

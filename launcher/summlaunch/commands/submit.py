@@ -19,7 +19,7 @@ DEFAULT_TOKEN_SECRET = "summlaunch-hf-token"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from summlaunch.commands import _jobflags
 
-    _jobflags.add_arguments(parser)
+    _jobflags.add_job_arguments(parser)
     group = parser.add_argument_group("submit")
     group.add_argument("--dry-run", nargs="?", const="client", choices=("client", "server", "none"), default="none",
                        help="client: print what would be sent; server: let the API server validate (dryRun=All); "
@@ -65,9 +65,9 @@ def main(args: argparse.Namespace, train_argv: list[str]) -> int:
     spec = dataclasses.replace(spec, namespace=namespace)
     if args.dry_run == "none" and not args.no_build:
         spec = _ensure_image(spec, args)
-    objects = _objects(spec, token)
-    facts, job = submitter.job_of(objects)
     note = (lambda text: print(f"summlaunch: {text}", file=sys.stderr))
+    objects = submitter.drop_uninstalled_extras(cluster, _objects(spec, token), note)
+    facts, job = submitter.job_of(objects)
     todo = submitter.plan(cluster, namespace, objects, replace=args.replace)
     submitter.validate(cluster, namespace, todo)
     if args.dry_run == "server":
@@ -112,11 +112,10 @@ def _ensure_image(spec, args):
     """Build (and with a registry, push) the stack image when the spec uses the default image."""
     from summlaunch import images
 
+    if getattr(args, "image", None):
+        return spec  # the user chose an image: use it as is
     pins = tuple(getattr(args, "pin", None) or ())
     registry = getattr(args, "registry", None)
-    expected = images.image_ref(spec.framework, pins, registry)
-    if spec.image != expected and images.pinned_ref(expected) != spec.image:
-        return spec  # the user chose an image: use it as is
     from summlaunch.image_build import BuildRequest, build_image
     from summlaunch.image_context import BuildSources
 
