@@ -121,7 +121,9 @@ def make_optimizer(training_args, max_steps: int):
 
 def current_lr(optimizer) -> float:
     lr = optimizer.learning_rate
-    return float(lr(optimizer.iterations) if callable(lr) else lr)
+    if callable(lr) and not hasattr(lr, "numpy"):
+        lr = lr(optimizer.iterations)
+    return float(lr.numpy() if hasattr(lr, "numpy") else lr)
 
 
 # --- checkpoints -------------------------------------------------------------------------------

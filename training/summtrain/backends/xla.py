@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 from typing import Optional
 
-from summtrain.backends import _loop
+from summtrain.backends import _evaluate, _loop, _runner
 from summtrain.errors import UsageError
 
 log = logging.getLogger("summtrain.xla")
@@ -230,3 +230,76 @@ class XlaLoop:
         return _loop.train_metrics(loss=loss, runtime=runtime, global_step=self.global_step, epoch=epoch,
                                    samples_seen=seen * xr.process_count(),
                                    num_train_samples=self.num_train_samples)
+
+
+def cpu_split(model, tokenizer, dataset, collator, prefix: str, args):
+    """Loss, generation and ROUGE of one split on the host CPU."""
+    from torch.utils.data import DataLoader
+
+    t = args.training
+    loader = DataLoader(dataset, batch_size=t.per_device_eval_batch_size, collate_fn=collator)
+    return _evaluate.run_split(model, tokenizer, loader, prefix, gen_kwargs=_evaluate.generation_kwargs(t, args.data),
+                               generate=t.predict_with_generate)
+
+
+def evaluate_and_predict(model, tokenizer, prepared, collator, args):
+    t, after = args.training, None
+    if t.do_eval or t.do_predict:
+        log.info("xla: evaluation and generation run on the host CPU (decoding on XLA recompiles per token)")
+    if t.do_eval:
+        metrics, _ = cpu_split(model, tokenizer, prepared.eval, collator, "eval", args)
+        after = _runner.write_results(args, "eval", metrics, len(prepared.eval))
+    if t.do_predict:
+        metrics, texts = cpu_split(model, tokenizer, prepared.predict, collator, "predict", args)
+        _runner.write_results(args, "predict", metrics, len(prepared.predict), texts)
+    return after
+
+
+def train(model, tokenizer, prepared, collator, args, plan, checkpointing):
+    """Train on the XLA device; returns the model moved back to the CPU."""
+    import torch_xla.runtime as xr
+
+    device, mesh, local = init_runtime(args.summtrain.num_cores)
+    loop = XlaLoop(model, tokenizer, prepared.train, collator, args.training, device=device, mesh=mesh,
+                   local_devices=local, checkpointing=checkpointing)
+    metrics = loop.run(Path(plan.resume_from) if plan.resume_from else None)
+    weights = cpu_state_dict(loop.model)
+    _loop.trace_final(xr.process_index(), xr.global_runtime_device_count(), weights)
+    model = loop.model.to("cpu")
+    if xr.process_index() == 0:
+        _runner.save_final(model, None, tokenizer, args.training.output_dir, loop.log_history, loop.global_step,
+                           metrics["epoch"], loop.plan.max_steps, args.training)
+        _runner.write_results(args, "train", metrics, loop.num_train_samples)
+    return model
+
+
+def run(args, plan) -> int:
+    """The `--backend xla` entry point (see summtrain.backends for the contract)."""
+    from transformers import set_seed
+
+    from summtrain import data as data_mod
+    from summtrain import outputs
+    from summtrain.credentials import take_token
+
+    t = args.training
+    _loop.reject_unsupported("xla", args.given)
+    checkpointing = _loop.checkpointing_spec(t, args.summtrain.checkpointing_steps)
+    force_static_shapes(args.data)
+    configure_devices(args.summtrain.num_cores)
+    import torch_xla.runtime as xr
+
+    main = xr.process_index() == 0
+    set_seed(t.seed)
+    tokenizer, model, prepared = _runner.load_model_and_data(args, plan.resume_from, take_token(args))
+    collator = data_mod.make_collator(tokenizer, model, args.data)
+    if main:
+        outputs.write_run_marker(plan.output_dir, plan.identity)
+    before = None
+    if main and _runner.want_before(args, plan.resume_from):
+        before, _ = cpu_split(model, tokenizer, prepared.eval, collator, "eval", args)
+    if t.do_train:
+        model = train(model, tokenizer, prepared, collator, args, plan, checkpointing)
+    if main:
+        after = evaluate_and_predict(model, tokenizer, prepared, collator, args)
+        _runner.finish(args, "xla", before, after, prepared)
+    return 0

@@ -1,0 +1,159 @@
+"""The Seq2SeqTrainer back end (upstream `run_summarization.py`, plus preemption and a summary).
+
+SIGTERM during training: the current step finishes, a checkpoint is saved, and the
+process exits with `PREEMPTED_EXIT_CODE`; a rerun with the same output_dir resumes from
+it (global step, optimizer, scheduler and RNG states). With several processes the stop
+request is shared, so every rank saves at the same step.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+from typing import Any
+
+from transformers import Seq2SeqTrainer, TrainerCallback
+
+from summtrain import data as data_mod
+from summtrain import models, outputs, report
+from summtrain.args import TrainArgs
+from summtrain.backends import PREEMPTED_EXIT_CODE
+from summtrain.checks import RunPlan
+from summtrain.credentials import take_token
+
+log = logging.getLogger("summtrain")
+
+
+class PreemptionCallback(TrainerCallback):
+    """Turns SIGTERM into 'save a checkpoint now and stop'."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.stopped_at: int | None = None
+
+    def _handler(self, signum: int, frame: Any) -> None:
+        self.requested = True
+
+    @contextlib.contextmanager
+    def installed(self):
+        previous = signal.signal(signal.SIGTERM, self._handler)
+        try:
+            yield self
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+
+    def _any_rank_requested(self) -> bool:
+        import torch.distributed as dist
+
+        if not (dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1):
+            return self.requested
+        import torch
+
+        flag = torch.tensor([1.0 if self.requested else 0.0])
+        if dist.get_backend() == "nccl":
+            flag = flag.cuda()
+        dist.all_reduce(flag)
+        return bool(flag.item() > 0)
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if self._any_rank_requested():
+            self.stopped_at = state.global_step
+            control.should_save = True
+            control.should_training_stop = True
+        return control
+
+
+def _finalize_generation(args: TrainArgs) -> None:
+    d, t = args.data, args.training
+    if d.val_max_target_length is None:
+        d.val_max_target_length = d.max_target_length
+    t.generation_max_length = t.generation_max_length or d.val_max_target_length
+    t.generation_num_beams = d.num_beams if d.num_beams is not None else t.generation_num_beams
+
+
+def _build_trainer(args: TrainArgs, model: Any, tokenizer: Any, prepared: data_mod.Prepared) -> Seq2SeqTrainer:
+    from summtrain.metrics import compute_metrics_fn
+
+    t = args.training
+    return Seq2SeqTrainer(
+        model=model, args=t, train_dataset=prepared.train, eval_dataset=prepared.eval,
+        processing_class=tokenizer, data_collator=data_mod.make_collator(tokenizer, model, args.data, t.fp16),
+        compute_metrics=compute_metrics_fn(tokenizer) if t.predict_with_generate else None,
+    )
+
+
+def _want_before(args: TrainArgs, plan: RunPlan) -> bool:
+    wanted = args.summtrain.eval_before_train
+    return bool(args.training.do_train and args.training.do_eval and plan.resume_from is None and wanted)
+
+
+def run(args: TrainArgs, plan: RunPlan) -> int:
+    t = args.training
+    token = take_token(args)
+    _finalize_generation(args)
+    tokenizer = models.load_tokenizer(args, token)
+    model = models.load_model(args, tokenizer, token)
+    raw = data_mod.load_raw(args.model, args.data, token)
+    prepared = data_mod.prepare(raw, tokenizer, args.data, do_train=t.do_train, do_eval=t.do_eval,
+                                do_predict=t.do_predict, main_process_first=t.main_process_first)
+    trainer = _build_trainer(args, model, tokenizer, prepared)
+    main_process = trainer.is_world_process_zero()
+    if main_process:
+        outputs.write_run_marker(plan.output_dir, plan.identity)
+    before = trainer.evaluate(metric_key_prefix="eval") if _want_before(args, plan) else None
+    if t.do_train:
+        preemption = PreemptionCallback()
+        trainer.add_callback(preemption)
+        with preemption.installed():
+            result = trainer.train(resume_from_checkpoint=plan.resume_from)
+        if preemption.stopped_at is not None:
+            log.warning("SIGTERM: saved checkpoint-%d in %s; run the same command again to resume",
+                        preemption.stopped_at, plan.output_dir)
+            return PREEMPTED_EXIT_CODE
+        _finish_training(trainer, result, prepared, main_process)
+    after = _evaluate_and_predict(args, trainer, tokenizer, prepared, main_process)
+    if main_process:
+        _model_card(args, after)
+        report.print_summary(before, after, plan.output_dir, len(prepared.eval) if prepared.eval else None)
+    return 0
+
+
+def _finish_training(trainer: Seq2SeqTrainer, result: Any, prepared: data_mod.Prepared, main_process: bool) -> None:
+    trainer.save_model()
+    metrics = dict(result.metrics, train_samples=len(prepared.train))
+    if main_process:
+        outputs.save_metrics(trainer.args.output_dir, "train", metrics)
+        trainer.save_state()
+
+
+def _evaluate_and_predict(args: TrainArgs, trainer: Seq2SeqTrainer, tokenizer: Any, prepared: data_mod.Prepared,
+                          main_process: bool) -> dict[str, Any] | None:
+    t, out = args.training, args.training.output_dir
+    after = None
+    if t.do_eval:
+        after = dict(trainer.evaluate(metric_key_prefix="eval"), eval_samples=len(prepared.eval))
+        if main_process:
+            outputs.save_metrics(out, "eval", after)
+    if t.do_predict:
+        result = trainer.predict(prepared.predict, metric_key_prefix="predict")
+        metrics = dict(result.metrics, predict_samples=len(prepared.predict))
+        if main_process:
+            outputs.save_metrics(out, "predict", metrics)
+            if t.predict_with_generate:
+                from summtrain.metrics import decode
+
+                outputs.write_predictions(out, decode(tokenizer, result.predictions))
+    return after
+
+
+def _model_card(args: TrainArgs, metrics: dict[str, Any] | None) -> None:
+    d, t = args.data, args.training
+    dataset = d.dataset_name or ("the bundled synthetic dataset" if args.embedded_default else "local files")
+    if d.dataset_name and d.dataset_config_name:
+        dataset = f"{d.dataset_name} ({d.dataset_config_name})"
+    base = "summtrain embedded tiny T5" if args.embedded_default else args.model.model_name_or_path
+    hyper = {k: getattr(t, k) for k in ("learning_rate", "per_device_train_batch_size", "num_train_epochs",
+                                         "max_steps", "seed", "lr_scheduler_type", "fp16", "bf16")}
+    outputs.write_model_card(t.output_dir, base_model=base, dataset=dataset, backend="trainer",
+                             metrics=metrics or {}, hyperparameters=hyper)

@@ -1,0 +1,70 @@
+"""`summtrain` / `python -m summtrain`: parse flags, check them, run the chosen back end.
+
+With no model or data flags it trains the embedded tiny T5 on the bundled data (CPU,
+offline, minutes). Errors the user can fix end in one line and exit code 2.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from summtrain import flagschema, hub
+from summtrain.errors import UsageError
+
+log = logging.getLogger("summtrain")
+HUB_FLAGS = ("model_name_or_path", "config_name", "tokenizer_name", "dataset_name")
+
+
+def setup_logging() -> None:
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("summtrain: %(message)s"))
+        log.addHandler(handler)
+        log.propagate = False
+    log.setLevel(logging.INFO)
+
+
+def needs_hub(given: dict[str, Any]) -> bool:
+    names = [given.get(k) for k in HUB_FLAGS]
+    return bool(given.get("push_to_hub")) or any(n and not hub.looks_like_path(str(n)) for n in names)
+
+
+def run(argv: Sequence[str]) -> int:
+    given = flagschema.parse_train_flags(argv)  # fast: no ML import before the Hub probe
+    if needs_hub(given):
+        reachable = hub.prepare_environment()
+        if not reachable:
+            log.warning("the Hugging Face Hub is unreachable: using the local cache only")
+    else:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing to fetch: never wait on the network
+        reachable = False
+    from summtrain import backends, checks
+    from summtrain.parse import parse_train_args
+
+    args = parse_train_args(argv)
+    plan = checks.validate(args, reachable)
+    if args.embedded_default:
+        log.info("embedded default: tiny T5 on the bundled data, writing to %s", plan.output_dir.resolve())
+    return backends.get(args.summtrain.backend).run(args, plan)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    setup_logging()
+    if any(a in ("-h", "--help") for a in argv):
+        from summtrain.args import build_parser
+
+        build_parser().print_help()
+        return 0
+    try:
+        return run(argv)
+    except UsageError as e:
+        print(f"summtrain: error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("summtrain: interrupted", file=sys.stderr)
+        return 130

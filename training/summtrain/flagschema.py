@@ -1,0 +1,341 @@
+"""Check training flags without importing any ML library (the launcher's side).
+
+`flags.json` is generated from the real `HfArgumentParser` of `summtrain.args`
+(`python -m summtrain.flagschema --write`; a test keeps it equal to a fresh
+generation). `parse_train_flags(argv)` applies the same rules as argparse does
+with that parser: option names (no abbreviations), `--flag value` and
+`--flag=value`, optional-value booleans (`--fp16`, `--fp16 true`), `--no_X`
+negations, choices, int/float values, `nargs="+"` lists; the last occurrence wins.
+Flags that transformers 5 removed (`flag_rules.json`) are translated first.
+
+Only json/difflib/stdlib are imported here: the launcher calls this at start-up.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import json
+import os
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from summtrain.errors import UsageError
+
+HERE = Path(__file__).resolve().parent
+SCHEMA_PATH = HERE / "flags.json"
+RULES_PATH = HERE / "flag_rules.json"
+BACKENDS = ("trainer", "accelerate", "tf", "xla")
+_NEGATIVE_NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")
+_TRUE = ("yes", "true", "t", "y", "1")
+_FALSE = ("no", "false", "f", "n", "0")
+
+
+class Translation(NamedTuple):
+    argv: list[str]
+    notes: list[str]  # one log line per translated flag
+    env: dict[str, str]  # environment variables a legacy flag maps to
+
+
+@functools.cache
+def load_schema() -> dict[str, Any]:
+    return json.loads(SCHEMA_PATH.read_text())
+
+
+@functools.cache
+def load_rules() -> dict[str, Any]:
+    return json.loads(RULES_PATH.read_text())
+
+
+def _looks_like_flag(token: str) -> bool:
+    """argparse's rule: starts with '-', is not a negative number and holds no space."""
+    return token.startswith("-") and not _NEGATIVE_NUMBER.match(token) and " " not in token
+
+
+def _did_you_mean(name: str) -> str:
+    known = list(load_schema()["options"]) + [f"--{k}" for k in load_rules()["legacy"]]
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def _unknown(name: str) -> UsageError:
+    return UsageError(f"unknown training flag {name}{_did_you_mean(name)}: see `summtrain --help` for the flags")
+
+
+# ---------------------------------------------------------------- legacy flags
+
+def _legacy_value(argv: Sequence[str], i: int, inline: str | None, kind: str) -> tuple[str | None, int]:
+    """The value a legacy flag takes at argv[i], and the index after it."""
+    if inline is not None:
+        return inline, i + 1
+    nxt = argv[i + 1] if i + 1 < len(argv) else None
+    if kind == "bool":
+        if nxt is not None and not _looks_like_flag(nxt):
+            return nxt, i + 2
+        return None, i + 1
+    if nxt is None or _looks_like_flag(nxt):
+        raise UsageError(f"training flag {argv[i].split('=')[0]} expects a value: pass --{argv[i].lstrip('-')} VALUE")
+    return nxt, i + 2
+
+
+def _translate_one(name: str, value: str | None, rule: Mapping[str, Any], tr: Translation) -> None:
+    to, env = rule.get("to"), rule.get("env")
+    note = rule.get("note", "")
+    if to:
+        tr.argv.append(f"--{to}")
+        if value is not None:
+            tr.argv.append(value)
+        shown = "" if value is None or "token" in name else f" {value}"
+        tr.notes.append(f"--{name}{shown} was removed from transformers 5: using --{to}{shown} instead"
+                        + (f" ({note})" if note else ""))
+    elif env:
+        if value is not None:
+            tr.env[env] = value
+        tr.notes.append(f"--{name} was removed from transformers 5: set {env}={value} instead")
+    else:
+        tr.notes.append(f"--{name} was removed from transformers 5: {note or 'ignored'}")
+
+
+def translate_legacy(argv: Sequence[str]) -> Translation:
+    """Rewrite flags that transformers 5 removed into their replacements."""
+    legacy = load_rules()["legacy"]
+    tr = Translation([], [], {})
+    org, i = None, 0
+    argv = list(argv)
+    while i < len(argv):
+        tok = argv[i]
+        name, eq, inline = tok.partition("=")
+        key = name[2:].replace("-", "_") if name.startswith("--") else None
+        if key not in legacy:
+            tr.argv.append(tok)
+            i += 1
+            continue
+        value, i = _legacy_value(argv, i, inline if eq else None, legacy[key]["kind"])
+        if key == "push_to_hub_organization":
+            org = value
+            continue
+        _translate_one(key, value, legacy[key], tr)
+    if org:
+        _apply_organization(tr, org)
+    return tr
+
+
+def _apply_organization(tr: Translation, org: str) -> None:
+    """`--push_to_hub_organization ORG`: the repo becomes ORG/<hub_model_id or output_dir name>."""
+    given = _last_value(tr.argv, "--hub_model_id")
+    name = given or Path(_last_value(tr.argv, "--output_dir") or "summtrain-output").name
+    if "/" not in name:
+        name = f"{org}/{name}"
+    tr.argv.extend(["--hub_model_id", name])
+    tr.notes.append(f"--push_to_hub_organization {org} was removed from transformers 5: using --hub_model_id {name}")
+
+
+def _last_value(argv: Sequence[str], flag: str) -> str | None:
+    found = None
+    for i, tok in enumerate(argv):
+        if tok == flag and i + 1 < len(argv):
+            found = argv[i + 1]
+        elif tok.startswith(flag + "="):
+            found = tok.split("=", 1)[1]
+    return found
+
+
+def translate_legacy_dict(data: Mapping[str, Any]) -> tuple[dict[str, Any], Translation]:
+    """The same translation for a run file's mapping (values stay as given)."""
+    argv: list[str] = []
+    plain: dict[str, Any] = {}
+    legacy = load_rules()["legacy"]
+    for key, value in data.items():
+        if key in legacy:
+            argv += [f"--{key}"] + ([] if value is True else [str(value)])
+        else:
+            plain[key] = value
+    tr = translate_legacy(argv)
+    for flag, value in parse_flag_tokens(tr.argv).items():
+        plain[flag] = value
+    return plain, tr
+
+
+# ---------------------------------------------------------------- parsing
+
+def _convert(spec: Mapping[str, Any], option: str, raw: str) -> Any:
+    kind = spec["type"]
+    try:
+        if kind == "bool":
+            low = raw.lower()
+            if low in _TRUE or low in _FALSE:
+                return low in _TRUE
+            raise ValueError
+        value: Any = int(raw) if kind == "int" else float(raw) if kind == "float" else raw
+    except ValueError:
+        want = {"bool": "true or false", "int": "an integer", "float": "a number"}[kind]
+        raise UsageError(f"training flag {option} expects {want}, got {raw!r}") from None
+    choices = spec.get("choices")
+    if choices and str(value) not in choices:
+        close = difflib.get_close_matches(str(value), choices, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise UsageError(f"training flag {option} got {raw!r}{hint}: choose one of {', '.join(choices)}")
+    return value
+
+
+def _take_values(argv: Sequence[str], i: int, option: str, spec: Mapping[str, Any]) -> tuple[list[str], int]:
+    """Values after argv[i] (an option given without `=`), as argparse would consume them."""
+    nargs = spec.get("nargs")
+    j = i + 1
+    if nargs == "+":
+        while j < len(argv) and not _looks_like_flag(argv[j]):
+            j += 1
+        if j == i + 1:
+            raise UsageError(f"training flag {option} expects one or more values")
+        return list(argv[i + 1 : j]), j
+    if j < len(argv) and not _looks_like_flag(argv[j]):
+        return [argv[j]], j + 1
+    if nargs == "?":
+        return [], j
+    raise UsageError(f"training flag {option} expects a value: pass {option} VALUE")
+
+
+def parse_flag_tokens(argv: Sequence[str]) -> dict[str, Any]:
+    """{dest: value} for the flags in argv (already translated), validated against flags.json."""
+    schema = load_schema()
+    options, flags = schema["options"], schema["flags"]
+    out: dict[str, Any] = {}
+    i = 0
+    while i < len(argv):
+        tok = argv[i]
+        if tok == "--" or not _looks_like_flag(tok):
+            raise UsageError(f"unexpected training argument {tok!r}: training flags look like --name VALUE")
+        name, eq, inline = tok.partition("=")
+        opt = options.get(name)
+        if opt is None:
+            raise _unknown(name)
+        dest, spec = opt["dest"], flags[opt["dest"]]
+        if opt["action"] == "store_false":
+            if eq:
+                raise UsageError(f"training flag {name} takes no value")
+            out[dest], i = False, i + 1
+            continue
+        values, i = ([inline], i + 1) if eq else _take_values(argv, i, name, spec)
+        if not values:
+            out[dest] = spec.get("const", True)
+        elif spec.get("nargs") == "+":
+            out[dest] = [_convert(spec, name, v) for v in values]
+        else:
+            out[dest] = _convert(spec, name, values[0])
+    return out
+
+
+def parse_train_flags(argv: Sequence[str], backend: str = "trainer") -> dict[str, Any]:
+    """Validate training flags; {flag_name: value} for the flags given (legacy ones translated).
+
+    Raises `UsageError` (one line, with a "did you mean") on an unknown flag, a bad
+    value or a flag the chosen back end does not support. A single `.json`/`.yaml`
+    argument is read as a run file.
+    """
+    argv = [str(a) for a in argv]
+    if len(argv) == 1 and argv[0].endswith((".json", ".yaml", ".yml")):
+        from summtrain.args import load_config_file
+
+        given, _ = check_mapping(load_config_file(argv[0]))
+    else:
+        given = parse_flag_tokens(translate_legacy(argv).argv)
+    chosen = given.get("backend", backend)
+    if chosen not in BACKENDS:
+        raise UsageError(f"unknown back end {chosen!r}: choose one of {', '.join(BACKENDS)}")
+    unsupported = sorted(set(given) & set(load_rules()["unsupported"].get(chosen, [])))
+    if unsupported:
+        raise UsageError(f"training flag --{unsupported[0]} is not supported by the {chosen} back end: remove it")
+    return given
+
+
+def check_mapping(data: Mapping[str, Any]) -> tuple[dict[str, Any], Translation]:
+    """Validate a run file's mapping: known keys (did-you-mean), values of the right type."""
+    plain, tr = translate_legacy_dict(data)
+    flags = load_schema()["flags"]
+    out: dict[str, Any] = {}
+    for key, value in plain.items():
+        if key not in flags:
+            raise _unknown(f"--{key}")
+        spec = flags[key]
+        if value is None or isinstance(value, (dict, list)) and spec.get("nargs") != "+":
+            out[key] = value
+        elif isinstance(value, list):
+            out[key] = [_convert(spec, f"--{key}", str(v)) for v in value]
+        else:
+            raw = str(value).lower() if isinstance(value, bool) else str(value)
+            out[key] = _convert(spec, f"--{key}", raw)
+    return out, tr
+
+
+# ---------------------------------------------------------------- generation
+
+def _type_name(action: Any) -> str:
+    name = getattr(action.type, "__name__", "")
+    if name == "string_to_bool":
+        return "bool"
+    return {"int": "int", "float": "float"}.get(name, "str")
+
+
+def _jsonable(value: Any) -> Any:
+    try:
+        json.dumps(value)
+        return value
+    except TypeError:
+        return str(value)
+
+
+def generate() -> dict[str, Any]:
+    """Build the schema from the real parser (imports transformers)."""
+    import transformers
+
+    from summtrain.args import build_parser
+
+    parser = build_parser()
+    options: dict[str, Any] = {}
+    flags: dict[str, Any] = {}
+    for action in parser._actions:
+        if not action.option_strings or action.dest == "help":
+            continue
+        kind = type(action).__name__
+        act = "store_false" if kind == "_StoreFalseAction" else "store"
+        for opt in action.option_strings:
+            options[opt] = {"dest": action.dest, "action": act}
+        if act == "store_false":
+            continue
+        spec: dict[str, Any] = {"type": _type_name(action), "nargs": action.nargs,
+                                "default": _jsonable(action.default), "help": action.help or ""}
+        if action.nargs == "?":
+            spec["const"] = _jsonable(action.const)
+        if action.choices:
+            spec["choices"] = [str(getattr(c, "value", c)) for c in action.choices]
+        flags[action.dest] = spec
+    clash = sorted(set(load_rules()["legacy"]) & set(flags))
+    if clash:
+        raise SystemExit(f"flag_rules.json lists flags the parser still has: {clash}")
+    return {"generated_with": {"transformers": transformers.__version__},
+            "options": dict(sorted(options.items())), "flags": dict(sorted(flags.items()))}
+
+
+def render_schema(schema: Mapping[str, Any]) -> str:
+    return json.dumps(schema, indent=1, sort_keys=False) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    text = render_schema(generate())
+    if "--write" in argv:
+        SCHEMA_PATH.write_text(text)
+        print(f"wrote {os.path.relpath(SCHEMA_PATH)}")
+        return 0
+    if SCHEMA_PATH.read_text() != text:
+        print(f"{SCHEMA_PATH} is stale: run `python -m summtrain.flagschema --write`", file=sys.stderr)
+        return 1
+    print(f"{SCHEMA_PATH} is up to date")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

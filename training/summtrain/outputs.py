@@ -1,0 +1,93 @@
+"""Output writing shared by every back end, in the upstream file formats.
+
+- `save_metrics(output_dir, split, metrics)`: `<split>_results.json` and the merged
+  `all_results.json` (split is `train`, `eval` or `predict`; keys keep the upstream
+  prefixes: `train_loss`, `eval_rouge1`, `predict_rougeLsum`, ...);
+- `write_predictions(output_dir, texts)`: `generated_predictions.txt`, one per line;
+- `write_model_card(output_dir, ...)`: `README.md` with the base model, data and results;
+- `write_run_marker` / `read_run_marker`: `summtrain_run.json`, which run owns the folder;
+- `inspect_output_dir(output_dir)`: what the folder holds (nothing, a checkpoint, files).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+MARKER = "summtrain_run.json"
+_CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
+
+
+def _write_json(path: Path, data: Mapping[str, Any]) -> None:
+    path.write_text(json.dumps(dict(data), indent=4, sort_keys=True) + "\n")
+
+
+def save_metrics(output_dir: str | Path, split: str, metrics: Mapping[str, Any]) -> None:
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    _write_json(out / f"{split}_results.json", metrics)
+    all_path = out / "all_results.json"
+    merged = json.loads(all_path.read_text()) if all_path.exists() else {}
+    merged.update(metrics)
+    _write_json(all_path, merged)
+
+
+def write_predictions(output_dir: str | Path, texts: list[str]) -> Path:
+    path = Path(output_dir) / "generated_predictions.txt"
+    path.write_text("".join(t.replace("\n", " ").strip() + "\n" for t in texts))
+    return path
+
+
+def write_model_card(output_dir: str | Path, *, base_model: str, dataset: str, backend: str,
+                     metrics: Mapping[str, Any], hyperparameters: Mapping[str, Any]) -> Path:
+    lines = ["---", "library_name: transformers", "tags:", "- summarization", "- summtrain",
+             f"base_model: {base_model}", "---", "", f"# {Path(output_dir).resolve().name}", "",
+             f"Fine-tuned from `{base_model}` on {dataset} for summarization with summtrain "
+             f"(back end: {backend}).", "", "## Results", ""]
+    lines += [f"- {k}: {v}" for k, v in sorted(metrics.items())] or ["- (no evaluation)"]
+    lines += ["", "## Training hyperparameters", ""] + [f"- {k}: {v}" for k, v in hyperparameters.items()]
+    path = Path(output_dir) / "README.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def write_run_marker(output_dir: str | Path, identity: Mapping[str, Any]) -> None:
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    _write_json(out / MARKER, identity)
+
+
+def read_run_marker(output_dir: str | Path) -> dict[str, Any] | None:
+    path = Path(output_dir) / MARKER
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+@dataclass
+class OutputDirState:
+    exists: bool
+    files: list[str]  # top-level names, sorted
+    last_checkpoint: Path | None
+    marker: dict[str, Any] | None
+
+
+def last_checkpoint(output_dir: str | Path) -> Path | None:
+    out = Path(output_dir)
+    if not out.is_dir():
+        return None
+    steps = [(int(m.group(1)), p) for p in out.iterdir() if p.is_dir() and (m := _CHECKPOINT.match(p.name))]
+    complete = [(s, p) for s, p in steps if (p / "trainer_state.json").exists()]
+    return max(complete)[1] if complete else None
+
+
+def inspect_output_dir(output_dir: str | Path) -> OutputDirState:
+    out = Path(output_dir)
+    if not out.is_dir():
+        return OutputDirState(out.exists(), [], None, None)
+    return OutputDirState(True, sorted(p.name for p in out.iterdir()), last_checkpoint(out), read_run_marker(out))

@@ -1,0 +1,115 @@
+"""argv or a run file -> `TrainArgs`: legacy translation, the embedded default, environment fixes.
+
+Order: translate removed flags (one log line each) -> validate names and values with
+`flagschema` (did-you-mean, no ML import) -> put the embedded default's flags in front
+(the user's own flags come later, so they win) -> the real `HfArgumentParser`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from summtrain import assets, flagschema
+from summtrain.args import TrainArgs, build_parser, is_config_file, load_config_file
+from summtrain.errors import UsageError
+
+log = logging.getLogger("summtrain")
+DEFAULT_OUTPUT_DIR = "summtrain-output"
+DATA_FLAGS = ("dataset_name", "train_file", "validation_file", "test_file")
+DO_FLAGS = ("do_train", "do_eval", "do_predict")
+
+# The embedded default: tiny T5 on the bundled data, sized to finish in minutes on 2 CPU cores.
+EMBEDDED_HYPERPARAMETERS: dict[str, Any] = {
+    "learning_rate": 3e-3, "num_train_epochs": 3, "per_device_train_batch_size": 16,
+    "per_device_eval_batch_size": 100, "max_source_length": 96, "max_target_length": 24,
+    "warmup_steps": 30, "logging_steps": 50, "save_strategy": "no", "eval_strategy": "no",
+    "seed": 42, "report_to": "none", "eval_before_train": True, "predict_with_generate": True,
+}
+
+
+def bundled_data_flags() -> dict[str, Any]:
+    return {"train_file": str(assets.data_file("train")), "validation_file": str(assets.data_file("validation")),
+            "test_file": str(assets.data_file("test")), "text_column": assets.TEXT_COLUMN,
+            "summary_column": assets.SUMMARY_COLUMN}
+
+
+def default_flags(given: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """Flags to put in front of the user's: ({name: value}, is_embedded_default)."""
+    has_model = given.get("model_name_or_path") is not None
+    has_data = any(given.get(k) is not None for k in DATA_FLAGS)
+    flags: dict[str, Any] = {}
+    if not has_data:
+        flags.update(bundled_data_flags())
+    if not has_model and has_data:
+        raise UsageError("your own data needs a model: pass --model_name_or_path (a Hub id such as t5-small "
+                         "or a local folder); the embedded tiny model only knows the bundled data's words")
+    embedded = not has_model and not has_data
+    if embedded:
+        flags["model_name_or_path"] = str(assets.MODEL_DIR)
+        flags.update(EMBEDDED_HYPERPARAMETERS)
+        if "output_dir" not in given:
+            flags["overwrite_output_dir"] = True  # rerunning the demo starts it again
+    if not any(k in given for k in DO_FLAGS):
+        flags.update(dict.fromkeys(DO_FLAGS, True) if embedded else {"do_train": True, "do_eval": True})
+    if "output_dir" not in given:
+        flags["output_dir"] = DEFAULT_OUTPUT_DIR
+    return flags, embedded
+
+
+def _environment_flags(given: dict[str, Any]) -> dict[str, Any]:
+    """Fixes for this machine: gloo for multi-process CPU runs; fp16 only where CUDA is."""
+    import torch
+
+    flags: dict[str, Any] = {}
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and "ddp_backend" not in given and not torch.cuda.is_available():
+        flags["ddp_backend"] = "gloo"
+    if given.get("fp16") and not torch.cuda.is_available():
+        log.warning("--fp16 needs a CUDA device and none is here: training in fp32 (pass --bf16 for mixed "
+                    "precision on CPU or TPU)")
+        flags["fp16"] = False
+    return flags
+
+
+def _to_argv(flags: dict[str, Any]) -> list[str]:
+    argv: list[str] = []
+    for name, value in flags.items():
+        if isinstance(value, list):
+            argv += [f"--{name}", *map(str, value)]
+        else:
+            argv += [f"--{name}", str(value)]
+    return argv
+
+
+def parse_train_args(argv: Sequence[str]) -> TrainArgs:
+    argv = [str(a) for a in argv]
+    if is_config_file(argv):
+        given, tr = flagschema.check_mapping(load_config_file(argv[0]))
+        user_argv = None
+    else:
+        tr = flagschema.translate_legacy(argv)
+        given, user_argv = flagschema.parse_flag_tokens(tr.argv), tr.argv
+    for note in tr.notes:
+        log.warning(note)
+    os.environ.update(tr.env)
+    front, embedded = default_flags(given)
+    front.update(_environment_flags(given))
+    parser = build_parser()
+    parser.error = _raise_usage  # type: ignore[method-assign]
+    try:
+        if user_argv is None:
+            merged = {**front, **given, **{k: v for k, v in front.items() if k in ("fp16", "ddp_backend")}}
+            groups = parser.parse_dict(merged)
+        else:
+            tail = _to_argv({k: v for k, v in front.items() if k in ("fp16", "ddp_backend")})
+            groups = parser.parse_args_into_dataclasses(args=_to_argv(front) + user_argv + tail)
+    except (ValueError, TypeError) as e:
+        raise UsageError(f"invalid training flags: {str(e).strip().splitlines()[0]}") from None
+    model, data, training, summtrain = groups[:4]
+    return TrainArgs(model, data, training, summtrain, given, embedded)
+
+
+def _raise_usage(message: str) -> None:
+    raise UsageError(f"training flags: {message}: see `summtrain --help`")
