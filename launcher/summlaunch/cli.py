@@ -22,7 +22,7 @@ from summlaunch import __version__
 from summlaunch.errors import SummlaunchError
 
 # Order is the order `summlaunch --help` lists them in.
-COMMANDS: tuple[str, ...] = ("render", "build", "logs", "status", "delete", "list", "versions")
+COMMANDS: tuple[str, ...] = ("run", "render", "build", "submit", "logs", "status", "delete", "list", "versions")
 
 
 def _command_module(name: str):

@@ -1,0 +1,52 @@
+"""`summlaunch run`: train on this machine (no flags: the embedded default, tiny T5 on bundled data).
+
+Training flags are the upstream `run_summarization.py` flags, given directly
+(`summlaunch run --model_name_or_path t5-small ...`) or after `--`. They are checked here
+with `summtrain.flagschema` (no ML import) before anything starts, then summtrain runs
+in a child process with the same Python. Structure: `main` checks and dispatches, each
+mode (today: local) is one function taking the checked training argv.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from collections.abc import Sequence
+
+HELP = "train locally; with no flags, the embedded default (tiny T5 on bundled data, CPU, minutes)"
+DESCRIPTION = (
+    "Run summtrain on this machine. Training flags (the upstream run_summarization.py flags) go "
+    "directly or after `--`; with none, the embedded default trains a tiny T5 on bundled data."
+)
+PASSTHROUGH = True
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dry-run", action="store_true", help="print the command that would run, and exit")
+
+
+def check_train_flags(train_argv: Sequence[str]) -> dict:
+    """Validate the training flags (raises summtrain's UsageError: one line, exit 2)."""
+    from summtrain.flagschema import parse_train_flags
+
+    return parse_train_flags(train_argv)
+
+
+def local_command(train_argv: Sequence[str]) -> list[str]:
+    return [sys.executable, "-m", "summtrain", *train_argv]
+
+
+def run_local(train_argv: Sequence[str], dry_run: bool = False) -> int:
+    import subprocess
+
+    command = local_command(train_argv)
+    if dry_run:
+        print(shlex.join(command))
+        return 0
+    return subprocess.run(command, check=False).returncode
+
+
+def main(args: argparse.Namespace, train_argv: list[str]) -> int:
+    check_train_flags(train_argv)
+    return run_local(train_argv, dry_run=args.dry_run)
