@@ -56,6 +56,9 @@ def check_train_args(spec: JobSpec, argv: list[str], warn: Warn) -> list[str]:
     """Checked training flags, with --output_dir on the shared volume and XLA's static shapes added."""
     argv = list(argv)
     flags = parse_train_flags(argv, spec.backend)
+    if "backend" in flags and flags["backend"] != spec.backend:
+        raise SummlaunchError(f"--backend {flags['backend']}: the launcher sets it from --framework "
+                              f"{spec.framework} ({spec.backend}); drop it or change --framework")
     if "hub_token" in flags:
         raise SummlaunchError("--hub_token: never put a token in a manifest; store it in a Secret and pass "
                               "--hf-token-secret NAME (the pods get HF_TOKEN from it)")

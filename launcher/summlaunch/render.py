@@ -26,6 +26,7 @@ def _environment():
 
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(asset_dir("manifests"))),
+        bytecode_cache=_bytecode_cache(jinja2),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -34,12 +35,27 @@ def _environment():
     )
 
 
+def _bytecode_cache(jinja2):
+    """Compiled templates cached per user (keyed by the template's source checksum): a cold
+    `summlaunch render` then skips Jinja's compiler. No cache when the folder is not writable."""
+    import os
+
+    root = os.environ.get("SUMMLAUNCH_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "summlaunch")
+    folder = Path(root) / "jinja"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(folder)) if os.access(folder, os.W_OK) else None
+
+
 def render_template(name: str, context: dict[str, Any]) -> list[dict]:
     """Fill one template and parse every YAML document it produced (empty ones dropped)."""
     import yaml
 
     text = _environment().get_template(name).render(c=context)
-    return [doc for doc in yaml.safe_load_all(text) if doc is not None]
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it
+    return [doc for doc in yaml.load_all(text, Loader=loader) if doc is not None]
 
 
 def render(spec: JobSpec) -> list[dict]:
@@ -105,7 +121,7 @@ def gcloud_comments(objects: list[dict]) -> list[str]:
 def _dumper():
     import yaml
 
-    class Dumper(yaml.SafeDumper):
+    class Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
         pass
 
     def text(dumper, value: str):

@@ -76,6 +76,9 @@ ERRORS = [
     ({}, ("--output_dir", "/workspace/../etc"), "not on the shared volume"),
     ({}, ("--hub_token", "hf_x"), "--hub_token: never put a token in a manifest"),
     ({"tpu": "v5e-4", "image": "summtrain:xla-1"}, ("--pad_to_max_length", "false"), "XLA/TPU needs static shapes"),
+    ({}, ("--backend", "tf"), "--backend tf: the launcher sets it from --framework torch"),
+    ({}, ("--do_trian",), "training flags: unknown training flag --do_trian (did you mean --do_train?)"),
+    ({}, ("--num_train_epochs", "many"), "training flags:"),
 ]
 
 
