@@ -37,16 +37,22 @@ def add_follow_flags(parser: argparse.ArgumentParser) -> None:
                              "InvalidImageName fails at once)")
 
 
-def run_follow(cluster, namespace: str, facts, job: dict, args, *, follow: bool) -> int:
-    from summlaunch.follow import Follower, FollowOptions
-    from summlaunch.logs import parse_duration
+def since_seconds(args) -> int | None:
+    """--since as seconds (checked before anything talks to the cluster)."""
     from summlaunch.errors import SummlaunchError
+    from summlaunch.logs import parse_duration
 
     since = getattr(args, "since", None)
     try:
-        since_s = parse_duration(since) if since else None
+        return parse_duration(since) if since else None
     except ValueError as e:
         raise SummlaunchError(f"--since: {e}") from None
+
+
+def run_follow(cluster, namespace: str, facts, job: dict, args, *, follow: bool) -> int:
+    from summlaunch.follow import Follower, FollowOptions
+
+    since_s = since_seconds(args)
     opts = FollowOptions(follow=follow, replica=args.replica, since_seconds=since_s,
                          tail=getattr(args, "tail", None), image_pull_timeout=args.image_pull_timeout,
                          colour=use_colour())

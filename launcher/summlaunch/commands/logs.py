@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from summlaunch.commands._cluster_flags import add_cluster_flags, add_follow_flags, connect, run_follow
+from summlaunch.commands._cluster_flags import add_cluster_flags, add_follow_flags, connect, run_follow, since_seconds
 
 HELP = "stream the logs of every replica of a job, prefixed by replica"
 DESCRIPTION = (
@@ -23,6 +23,11 @@ def add_arguments(parser) -> None:
 
 
 def main(args, train_argv) -> int:
+    since_seconds(args)
+    if args.tail is not None and args.tail < 0:
+        from summlaunch.errors import SummlaunchError
+
+        raise SummlaunchError(f"--tail {args.tail}: must be 0 or more")
     cluster, namespace = connect(args)
     facts, job = cluster.find_job(args.name, namespace)
     return run_follow(cluster, namespace, facts, job, args, follow=args.follow)
