@@ -108,6 +108,13 @@ class Engine:
             raise EngineError(f"build of {tag} ended without an image; see the engine output above")
         return result
 
+    def tag(self, source: str, ref: str) -> None:
+        repo, tag = _split(ref)
+        try:
+            self.api.tag(source, repo, tag)
+        except docker.errors.APIError as e:
+            raise EngineError(f"tagging {source} as {ref}: {_message(e)}") from e
+
     def push(self, ref: str, on_event: Listener) -> str:
         """Push `ref` and return its registry digest (sha256:...)."""
         repo, tag = _split(ref)

@@ -45,7 +45,7 @@ def build_image(request: BuildRequest, engine=None, display=None) -> BuildOutcom
     ref = tag_for(request.spec, request.registry)
     engine = engine or docker_engine.connect()
     display = display or EngineDisplay(f"building {ref}", quiet=request.quiet)
-    existing = None if request.force or request.nocache else engine.image_attrs(ref)
+    existing = None if request.force or request.nocache else _existing(engine, request.spec, ref)
     with display:
         if existing is not None:
             display.print(f"{ref} is up to date (same pins, templates and training package)")
@@ -73,3 +73,15 @@ def _build(request: BuildRequest, ref: str, engine, display) -> BuildOutcome:
     cached = sum(1 for _, hit in result.steps if hit)
     return BuildOutcome(ref, result.image_id, built=True, rebuilt_steps=tuple(result.rebuilt),
                         cached_steps=cached)
+
+
+def _existing(engine, spec: ImageSpec, ref: str) -> dict | None:
+    """The image already built for this content: under `ref`, or locally under another registry."""
+    attrs = engine.image_attrs(ref)
+    if attrs is not None:
+        return attrs
+    local = tag_for(spec, None)
+    attrs = engine.image_attrs(local) if local != ref else None
+    if attrs is not None:
+        engine.tag(local, ref)
+    return attrs

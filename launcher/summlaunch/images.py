@@ -130,6 +130,13 @@ def _conflict_message(conflict, chosen, user, python, cuda, defaults, stack) -> 
 
 
 def _package_dir() -> Path:
+    """The summtrain package that goes into images: $SUMMLAUNCH_TRAINING_PACKAGE, else the installed one."""
+    override = os.environ.get("SUMMLAUNCH_TRAINING_PACKAGE")
+    if override:
+        path = Path(override)
+        if not (path / "__init__.py").is_file():
+            raise PinError(f"SUMMLAUNCH_TRAINING_PACKAGE={override}: not a summtrain package folder (no __init__.py)")
+        return path
     found = importlib.util.find_spec("summtrain")
     if found is None or not found.submodule_search_locations:
         raise PinError("the training package summtrain is not installed; run `pip install -e .` first")
@@ -145,7 +152,7 @@ def package_files() -> list[tuple[str, Path]]:
         for f in filenames:
             if not f.endswith(_SKIP_SUFFIXES):
                 path = Path(dirpath) / f
-                out.append((path.relative_to(root.parent).as_posix(), path))
+                out.append(("summtrain/" + path.relative_to(root).as_posix(), path))
     return sorted(out)
 
 

@@ -101,7 +101,7 @@ def test_tag_changes_with_the_training_package(tmp_path, monkeypatch):
     src = images._package_dir()
     copy = tmp_path / "summtrain"
     shutil.copytree(src, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(images, "_package_dir", lambda: copy)
+    monkeypatch.setenv("SUMMLAUNCH_TRAINING_PACKAGE", str(copy))
     before = images.image_ref("torch-cpu")
     (copy / "errors.py").write_text((copy / "errors.py").read_text() + "\n# changed\n")
     assert images.image_ref("torch-cpu") != before
@@ -124,3 +124,9 @@ def test_pinned_ref_uses_the_recorded_digest(tmp_path, monkeypatch):
     images.record_image(ref, image_id="sha256:aa", digest="sha256:" + "b" * 64)
     assert images.pinned_ref(ref) == f"{ref}@sha256:{'b' * 64}"
     assert images.load_records()[ref]["image_id"] == "sha256:aa"
+
+
+def test_training_package_override_must_be_a_package(tmp_path, monkeypatch):
+    monkeypatch.setenv("SUMMLAUNCH_TRAINING_PACKAGE", str(tmp_path))
+    with pytest.raises(images.PinError, match="not a summtrain package folder"):
+        images.image_ref("torch-cpu")

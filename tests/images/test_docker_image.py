@@ -1,0 +1,198 @@
+"""The real torch CPU image, built from the real templates with the real engine.
+
+Needs a running Docker engine and the local base image that tests/setup/docker.sh
+makes (root): `bash tests/setup/docker.sh`, then `pytest -m docker tests/images`.
+The torch wheel comes from /opt/wheels (--wheelhouse); everything else from PyPI
+through the host CA bundle (--ca-cert).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from summlaunch import images
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+
+BASE_IMAGE = os.environ.get("SUMMLAUNCH_BASE_IMAGE", "summlaunch-base:bookworm")
+WHEELHOUSE = Path(os.environ.get("SUMMLAUNCH_WHEELHOUSE", "/opt/wheels"))
+HOST_CA = Path("/etc/ssl/certs/ca-certificates.crt")
+MARKER = f"summlaunch-ca-marker-{uuid.uuid4().hex}"
+
+
+def cli(*argv, env=None, timeout=900):
+    full_env = dict(os.environ, NO_COLOR="1", COLUMNS="120", **(env or {}))
+    return subprocess.run([sys.executable, "-m", "summlaunch", *argv], capture_output=True, text=True,
+                          env=full_env, timeout=timeout)
+
+
+def build_argv(ca: Path, *extra) -> list[str]:
+    return ["build", "--framework", "torch-cpu", "--base-image", BASE_IMAGE, "--wheelhouse", str(WHEELHOUSE),
+            "--ca-cert", str(ca), "--index-url", "https://pypi.org/simple", "-o", "json", *extra]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def training_package(tmp_path_factory):
+    """A snapshot of the training package, so edits to the checkout during the run change nothing."""
+    copy = tmp_path_factory.mktemp("pkg") / "summtrain"
+    shutil.copytree(images._package_dir(), copy, ignore=shutil.ignore_patterns("__pycache__"))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SUMMLAUNCH_TRAINING_PACKAGE", str(copy))
+        yield copy
+
+
+@pytest.fixture(scope="module")
+def engine():
+    from summlaunch import docker_engine
+
+    eng = docker_engine.connect()
+    assert eng.image_attrs(BASE_IMAGE) is not None, f"run tests/setup/docker.sh first (no {BASE_IMAGE})"
+    return eng
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("summlaunch-cache")
+
+
+@pytest.fixture(scope="module")
+def marked_ca(tmp_path_factory) -> Path:
+    """The host CA bundle plus a unique marker line (PEM readers skip text between certificates)."""
+    path = tmp_path_factory.mktemp("ca") / "ca.pem"
+    path.write_text(HOST_CA.read_text() + f"\n# {MARKER}\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def built(engine, marked_ca, cache_dir):
+    started = time.monotonic()
+    result = cli(*build_argv(marked_ca), env={"SUMMLAUNCH_CACHE": str(cache_dir)})
+    assert result.returncode == 0, result.stderr[-4000:]
+    summary = json.loads(result.stdout)
+    summary["seconds"] = time.monotonic() - started
+    return summary
+
+
+def test_tag_is_the_content_hash_image_ref_predicts(built):
+    assert built["image"] == images.image_ref("torch-cpu", base_image=BASE_IMAGE)
+
+
+def test_image_has_pins_labels_user_and_hf_home(built, engine):
+    attrs = engine.image_attrs(built["image"])
+    config = attrs["Config"]
+    labels = config["Labels"]
+    spec = images.resolve("torch-cpu", base_image=BASE_IMAGE)
+    assert labels["dev.summlaunch.pins"] == " ".join(spec.pin_strings())
+    assert labels["dev.summlaunch.pin.torch"] == "2.13.0"
+    assert labels["org.opencontainers.image.base.name"] == BASE_IMAGE
+    assert config["User"] == "summ"
+    assert "HF_HOME=/workspace/hf-cache" in config["Env"]
+    assert not any(e.startswith(("PIP_CERT", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")) for e in config["Env"])
+    out = subprocess.run(["docker", "run", "--rm", built["image"], "sh", "-c",
+                          "id -u; command -v summtrain; python -c 'import torch, transformers, summtrain;"
+                          "print(torch.__version__, transformers.__version__)'"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    uid, script, versions = out.stdout.split("\n")[:3]
+    assert uid == "1000" and script == "/opt/venv/bin/summtrain"
+    assert versions.startswith("2.13.0+cpu 5.24.0")
+
+
+def test_digest_record_written(built, cache_dir):
+    record = json.loads((cache_dir / "images.json").read_text())[built["image"]]
+    assert record["image_id"] == built["image_id"]
+    assert "torch==2.13.0" in record["pins"]
+
+
+def test_building_twice_is_a_no_op(built, marked_ca, cache_dir):
+    result = cli(*build_argv(marked_ca), env={"SUMMLAUNCH_CACHE": str(cache_dir)}, timeout=120)
+    assert result.returncode == 0, result.stderr
+    again = json.loads(result.stdout)
+    assert again["built"] is False and again["image_id"] == built["image_id"]
+    assert "is up to date" in result.stderr
+
+
+def test_no_layer_of_the_image_holds_the_build_ca(built, engine):
+    raw = io.BytesIO(b"".join(engine.save(built["image"])))
+    outer = tarfile.open(fileobj=raw)
+    layers = [m for m in outer.getmembers() if m.name.endswith("layer.tar")]
+    assert len(layers) >= 4
+    marker = MARKER.encode()
+    for member in layers:
+        data = outer.extractfile(member).read()
+        assert marker not in data, f"layer {member.name} holds the build CA"
+        with tarfile.open(fileobj=io.BytesIO(data)) as layer:
+            assert not [n for n in layer.getnames() if "summlaunch-build" in n or "wheelhouse" in n]
+    history = " ".join(h.get("CreatedBy", "") for h in engine.history(built["image"]))
+    assert "ca.pem" not in history and "PIP_CERT" not in history
+
+
+def test_code_only_change_rebuilds_only_the_code_layers(built, engine, marked_ca, tmp_path, monkeypatch):
+    from summlaunch.image_build import BuildRequest, build_image
+    from summlaunch.image_context import BuildSources
+
+    copy = tmp_path / "summtrain"
+    shutil.copytree(images._package_dir(), copy, ignore=shutil.ignore_patterns("__pycache__"))
+    (copy / "errors.py").write_text((copy / "errors.py").read_text() + "\n# a code-only change\n")
+    monkeypatch.setenv("SUMMLAUNCH_TRAINING_PACKAGE", str(copy))
+    monkeypatch.setenv("SUMMLAUNCH_CACHE", str(tmp_path / "cache"))
+    spec = images.resolve("torch-cpu", base_image=BASE_IMAGE)
+    sources = BuildSources(ca_cert=marked_ca, wheelhouse=WHEELHOUSE, index_urls=("https://pypi.org/simple",))
+    started = time.monotonic()
+    outcome = build_image(BuildRequest(spec, sources, quiet=True), engine=engine)
+    seconds = time.monotonic() - started
+    try:
+        assert outcome.built and outcome.ref != built["image"]
+        assert outcome.rebuilt_steps, "nothing was rebuilt"
+        assert all(" : COPY dist/" in s or " : RUN /opt/venv/bin/pip install --no-deps" in s
+                   or " : LABEL dev.summlaunch.content-hash" in s or " : USER " in s or " : WORKDIR " in s
+                   or " : CMD " in s for s in outcome.rebuilt_steps), outcome.rebuilt_steps
+        old, new = engine.layers(built["image"]), engine.layers(outcome.ref)
+        assert len(old) == len(new) and old[:-2] == new[:-2] and old[-2:] != new[-2:]
+        print(f"\ncold build {built['seconds']:.0f} s, code-only rebuild {seconds:.1f} s")
+    finally:
+        engine.api.remove_image(outcome.ref)
+
+
+def test_failing_build_step_is_one_line_exit_2(engine, marked_ca, cache_dir):
+    result = cli("build", "--framework", "torch-cpu", "--base-image", BASE_IMAGE, "--pin", "transformers==4.57.6",
+                 "--wheelhouse", str(WHEELHOUSE), "--no-index", "--quiet",
+                 env={"SUMMLAUNCH_CACHE": str(cache_dir)}, timeout=300)
+    assert result.returncode == 2, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("summlaunch build: error: build of summtrain:torch-cpu-") and " at Step " in last
+    assert "returned a non-zero code" in last
+
+
+def test_missing_base_image_is_one_line_exit_2(engine):
+    result = cli("build", "--framework", "torch-cpu", "--base-image", "summlaunch-no-such-base:0",
+                 "--quiet", timeout=300)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "base image summlaunch-no-such-base:0" in lines[0], result.stderr
+
+
+def test_push_to_an_unreachable_registry_is_one_line_exit_2(built, marked_ca, cache_dir):
+    registry = "127.0.0.1:5999/team"  # nothing listens there
+    result = cli(*build_argv(marked_ca, "--registry", registry, "--push", "--quiet"),
+                 env={"SUMMLAUNCH_CACHE": str(cache_dir)}, timeout=300)
+    assert result.returncode == 2, result.stderr
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith(f"summlaunch build: error: push of {registry}/summtrain:torch-cpu-"), line
+    # the content was already built: the registry tag points at the same image, nothing rebuilt
+    ref = images.image_ref("torch-cpu", registry=registry, base_image=BASE_IMAGE)
+    out = subprocess.run(["docker", "image", "inspect", "--format", "{{.Id}}", ref],
+                         capture_output=True, text=True)
+    assert out.stdout.strip() == built["image_id"]
+    subprocess.run(["docker", "rmi", ref], capture_output=True)
