@@ -138,7 +138,7 @@ def to_yaml(objects: list[dict]) -> str:
 
     head = "".join(f"# {line}\n" for cmd in gcloud_comments(objects) for line in cmd.splitlines())
     if head:
-        head = "# Create the TPU node pool(s) with gcloud (or apply the ContainerNodePool objects):\n" + head
+        head = "# The TPU node pool(s) this job needs; to create them with gcloud:\n" + head
     body = "---\n".join(yaml.dump(obj, Dumper=_dumper(), sort_keys=False, default_flow_style=False,
                                   width=1 << 16, allow_unicode=False)
                         for obj in objects)

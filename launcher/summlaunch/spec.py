@@ -95,6 +95,7 @@ class JobSpec:
     gke_cluster: str = "summlaunch"
     gke_location: str | None = None  # default: the TPU zone (zonal cluster)
     tpu_zone: str | None = None  # default: the table's zone for the generation
+    node_pool: bool = True  # render the ContainerNodePool objects (needs Config Connector)
     privileged: bool = False  # TPU on GKE < 1.28 only (documented exception)
     # everything after `--`, checked, with --output_dir on the volume
     train_args: tuple[str, ...] = ()

@@ -24,7 +24,7 @@ FILE_KEYS = (
     "hf_token_secret", "env", "labels", "annotations", "node_selector", "tolerations",
     "priority_class", "queue", "service_account", "image_pull_policy",
     "restart_policy", "backoff_limit", "active_deadline", "ttl_after_finished",
-    "runtime", "accelerate_config", "gke_cluster", "gke_location", "tpu_zone", "privileged",
+    "runtime", "accelerate_config", "gke_cluster", "gke_location", "tpu_zone", "node_pool", "privileged",
     "train",
 )
 MAP_KEYS = ("env", "labels", "annotations", "node_selector")
@@ -131,7 +131,7 @@ def _framework_and_tpu(raw: Mapping[str, Any]):
         tpu = lookup(str(raw["tpu"]), raw.get("tpu_topology"))
     elif framework == "xla":
         raise SummlaunchError("--framework xla: needs --tpu TYPE (e.g. --tpu v5e-16)")
-    for key in ("tpu_topology", "slices", "tpu_zone"):
+    for key in ("tpu_topology", "slices", "tpu_zone", "gke_cluster", "gke_location", "node_pool", "privileged"):
         if raw.get(key) is not None and tpu is None:
             raise SummlaunchError(f"--{key.replace('_', '-')}: only with --tpu")
     slices = V.positive_int("slices", raw.get("slices", 1))
@@ -212,8 +212,9 @@ def _plain_fields(raw: Mapping[str, Any], kind: str) -> dict[str, Any]:
     for key in ("backoff_limit", "active_deadline", "ttl_after_finished"):
         if raw.get(key) is not None:
             out[key] = (V.non_negative_int if key == "backoff_limit" else V.positive_int)(key, raw[key])
-    if raw.get("privileged") is not None:
-        out["privileged"] = V.boolean("privileged", raw["privileged"])
+    for key in ("privileged", "node_pool"):
+        if raw.get(key) is not None:
+            out[key] = V.boolean(key, raw[key])
     out["env"] = V.env_pairs(raw.get("env"))
     out["labels"] = V.label_pairs(raw.get("labels"))
     out["annotations"] = V.annotation_pairs(raw.get("annotations"))

@@ -53,7 +53,7 @@ def test_tpu_yaml_leads_with_the_gcloud_command():
     code, out, _ = run_cli(case_argv("tpu-v5e-16"))
     assert code == 0
     first = out.splitlines()[:2]
-    assert first[0].startswith("# Create the TPU node pool")
+    assert first[0].startswith("# The TPU node pool(s) this job needs")
     assert first[1].startswith("# gcloud container node-pools create tpu-v5e-16-pool-0 ")
     assert "--tpu-topology=4x4" in first[1]
 

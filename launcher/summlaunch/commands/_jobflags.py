@@ -55,7 +55,7 @@ _REPEATED = (
     ("--toleration", "tolerations", "KEY[=VALUE][:EFFECT]", "toleration (repeatable)"),
     ("--pin", "pin", "PKG==VER", "version pin of the default image tag (repeatable)"),
 )
-FIELDS = tuple(dest for _, dest, _, _ in _SINGLE + _REPEATED) + ("privileged",)
+FIELDS = tuple(dest for _, dest, _, _ in _SINGLE + _REPEATED) + ("privileged", "node_pool")
 _FIELD_OF = {"pin": "pins"}  # argparse dest -> JobSpec/run-file field
 
 
@@ -70,6 +70,9 @@ def add_job_arguments(parser: argparse.ArgumentParser) -> None:
         group.add_argument(flag, dest=dest, metavar=metavar, action="append", help=text)
     group.add_argument("--privileged", dest="privileged", action="store_const", const=True,
                        help="privileged TPU containers (only GKE < 1.28 needs it; leaves the restricted profile)")
+    group.add_argument("--node-pool", dest="node_pool", action=argparse.BooleanOptionalAction, default=None,
+                       help="render the TPU node pool as a Config Connector ContainerNodePool (default); "
+                            "--no-node-pool leaves it out (the gcloud command is still given)")
 
 
 add_arguments = add_job_arguments

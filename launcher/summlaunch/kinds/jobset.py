@@ -62,6 +62,9 @@ class JobSet(Kind):
                     L.GKE_TPU_TOPOLOGY: tpu.topology}
         annotations = {**dict(spec.annotations), L.JOBSET_EXCLUSIVE_TOPOLOGY: L.GKE_NODEPOOL}
         pools = [{"name": pool_name(spec, i), "gcloud": gcloud_command(spec, i)} for i in range(spec.slices)]
+        if not spec.node_pool:  # no ContainerNodePool objects: the commands ride on the JobSet
+            annotations[L.GCLOUD_COMMAND] = "\n".join(pool["gcloud"] for pool in pools)
+            pools = []
         return {
             "slice": SLICE, "slices": spec.slices, "hosts": tpu.hosts, "tpu": tpu.__dict__ | {},
             "jobset_annotations": annotations, "tpu_node_selector": selector,
