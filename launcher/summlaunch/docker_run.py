@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shlex
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,11 +127,31 @@ def plan(args: argparse.Namespace, train_argv: list[str]) -> DockerRun:
     )
 
 
+_CONTAINER_ONLY = ("image", "pin", "base_image", "gpus", "hf_cache")
+
+
+def wanted(args: argparse.Namespace) -> bool:
+    """True for `run --docker`; container-only flags without --docker are an error."""
+    if getattr(args, "docker", False):
+        return True
+    given = [n for n in _CONTAINER_ONLY if getattr(args, n, None)]
+    if given:
+        flag = "--" + given[0].replace("_", "-")
+        raise SummlaunchError(f"{flag} applies to containers; add --docker (summlaunch run --docker {flag} ...)")
+    return False
+
+
 def run(args: argparse.Namespace, train_argv: list[str]) -> int:
     """Run the job in its image; return the container's exit code."""
     from summlaunch import docker_engine
 
     job = plan(args, train_argv)
+    if getattr(args, "dry_run", False):
+        mounts = " ".join(f"-v {host}:{inside}" for host, inside in job.mounts.items())
+        gpus = f" --gpus {job.gpus}" if job.gpus else ""
+        names = " ".join(f"-e {k}" for k in job.env)
+        print(f"docker run --rm --user {job.user}{gpus} {mounts} {names} {job.image} {shlex.join(job.command)}")
+        return 0
     engine = docker_engine.connect()
     if engine.image_attrs(job.image) is None:
         raise SummlaunchError(
