@@ -27,29 +27,12 @@ _STACK_OF = {"torch": "torch", "accelerate": "torch", "tf": "tf", "xla": "xla"}
 def parse_train_flags(argv: list[str], backend: str) -> dict[str, Any]:
     """The training flags as {name: value}, checked against the container's schema."""
     from summtrain.errors import UsageError
+    from summtrain.flagschema import parse_train_flags as parse
 
-    try:
-        from summtrain.flagschema import parse_train_flags as parse
-    except ImportError:  # until summtrain.flagschema lands: a loose parse, no schema
-        return _loose_parse(argv)
     try:
         return dict(parse(list(argv), backend=backend))
     except UsageError as e:
         raise SummlaunchError(f"training flags: {str(e).strip().splitlines()[0]}") from e
-
-
-def _loose_parse(argv: list[str]) -> dict[str, Any]:
-    flags: dict[str, Any] = {}
-    key = None
-    for arg in argv:
-        if arg.startswith("--"):
-            key, eq, value = arg[2:].partition("=")
-            flags[key] = value if eq else True
-            key = None if eq else key
-        elif key is not None:
-            flags[key] = {"true": True, "false": False}.get(arg.lower(), arg)
-            key = None
-    return flags
 
 
 def check_train_args(spec: JobSpec, argv: list[str], warn: Warn) -> list[str]:
