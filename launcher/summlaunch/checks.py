@@ -86,6 +86,9 @@ def check_spec(spec: JobSpec, warn: Warn) -> None:
         raise SummlaunchError(f"--image {spec.image}: looks like a {stack} image but --framework "
                               f"{spec.framework} needs the {wanted} stack; build one with "
                               f"`summlaunch build --framework {spec.framework}` or drop --image")
+    if spec.kind in ("jobset", "trainjob") and spec.restart_policy != "OnFailure":
+        warn(f"--restart-policy {spec.restart_policy}: a {spec.kind} restarts whole slices/jobs "
+             "(JobSet failurePolicy from --backoff-limit); ignored")
     if spec.kind == "trainjob" and (spec.ttl_after_finished is not None or spec.backoff_limit != 3):
         warn("TrainJob: --ttl-after-finished and --backoff-limit come from the training runtime; ignored")
     if spec.nodes > 1 and spec.pvc_size and spec.pvc_access_mode != "ReadWriteMany":

@@ -205,6 +205,20 @@ def test_accelerate_config_drops_machine_keys(tmp_path):
     assert spec.accelerate_config == "compute_environment: LOCAL_MACHINE\nmixed_precision: bf16\n"
 
 
+def test_run_file_accelerate_config_is_relative_to_the_run_file(tmp_path):
+    (tmp_path / "acc.yaml").write_text("compute_environment: LOCAL_MACHINE\nmixed_precision: fp16\n")
+    (tmp_path / "run.yaml").write_text("framework: accelerate\naccelerate_config: acc.yaml\n")
+    spec, _ = build(run_file=str(tmp_path / "run.yaml"))
+    assert "mixed_precision: fp16" in spec.accelerate_config
+
+
+@pytest.mark.parametrize("flags", [{"tpu": "v5e-4", "image": "summtrain:xla-1", "restart_policy": "Never"},
+                                   {"kind": "trainjob", "backoff_limit": "7"}])
+def test_settings_a_kind_cannot_honour_warn(flags):
+    _, warnings = build(**flags)
+    assert any("ignored" in w for w in warnings)
+
+
 def test_spec_is_frozen():
     spec, _ = build()
     with pytest.raises(dataclasses.FrozenInstanceError):
