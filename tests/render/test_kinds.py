@@ -37,6 +37,7 @@ def test_registry_coordinates():
         assert (k.api_version(), k.kind, k.plural) == (api, kind, plural)
         assert type(kinds.by_api(api, kind)) is type(k)
     assert kinds.by_api("v1", "Service") is None
+    assert kinds.get("jobset").pod_selector("run-1") == "summlaunch.dev/job=run-1"
     with pytest.raises(KeyError, match="unknown job kind"):
         kinds.get("mpijob")
 

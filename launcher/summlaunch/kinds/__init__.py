@@ -68,6 +68,12 @@ class Kind(ABC):
         return {r["name"]: int(r.get("replicas", 1)) * int(r["template"]["spec"].get("parallelism", 1))
                 for r in node}
 
+    def pod_selector(self, job_name: str) -> str:
+        """Label selector for every pod of a job of this kind (the same for all kinds)."""
+        from summlaunch.labels import selector
+
+        return selector(job_name)
+
     @abstractmethod
     def context(self, spec: JobSpec) -> dict[str, Any]:
         """Template variables for this kind, beyond the common ones (see summlaunch.render)."""
