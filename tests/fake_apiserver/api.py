@@ -272,8 +272,9 @@ class Api:
     def create(self, res, namespace, body, q) -> Response:
         self._check_namespace(res, namespace, body)
         body, warnings = self._prepare(res, body, None, q)
-        if res.kind == "Namespace":
-            body["status"] = {"phase": "Active"}
+        if res.kind in ("Namespace", "Pod", "PersistentVolumeClaim"):
+            body["status"] = {"phase": {"Namespace": "Active", "Pod": "Pending", "PersistentVolumeClaim": "Bound"}
+                              [res.kind]}
         name = body["metadata"].get("name")
         if name and self.store.find(res, body["metadata"].get("namespace"), name) is not None:
             raise validation.already_exists(res, name)

@@ -41,6 +41,7 @@ class FakeCluster:
         self.logs = LogStore()
         self.faults = Faults()
         self.requests: list[tuple[str, str, str]] = []  # (method, path, raw query) of every request
+        self.errors: list[Exception] = []  # exceptions inside the fake itself (the fixture fails on them)
         self.stopping = False
         self.api = Api(self)
         self.openapi = OpenApi(self.catalog)

@@ -29,6 +29,8 @@ def fake_cluster_factory(tmp_path):
     yield make
     for cluster in started:
         cluster.stop()
+    errors = [e for cluster in started for e in cluster.errors]
+    assert not errors, f"the fake API server failed inside: {errors!r}"
 
 
 @pytest.fixture

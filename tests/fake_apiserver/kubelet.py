@@ -34,6 +34,7 @@ class PodRun:
     uid: str
     script: PodScript
     kill_code: int | None = None
+    last_state: dict = field(default_factory=dict)  # lastState of the main container (after a restart)
     proc: subprocess.Popen | None = None
     stop: threading.Event = field(default_factory=threading.Event)
 
@@ -161,6 +162,9 @@ class Kubelet:
                 restarts += 1
         except Stopped:
             pass
+        except Exception as e:  # a bug in the fake: the fixture reports it at teardown
+            self.cluster.errors.append(e)
+            raise
         finally:
             self.cluster.logs.close_pod(run.uid)
 
@@ -228,8 +232,7 @@ class Kubelet:
             self.cluster.logs.current(run.uid, container["name"])
         self._wait(run, run.script.start_delay)
         started = now_iso()
-        last = (pod["status"].get("containerStatuses") or [{}])[0].get("lastState") if restarts else None
-        self._container_status(run, {"running": {"startedAt": started}}, restarts, True, last)
+        self._container_status(run, {"running": {"startedAt": started}}, restarts, True, run.last_state)
         self._update(run, lambda p: p["status"].update(phase="Running"))
         self._event(run, "Created", f"Created container: {container['name']}")
         self._event(run, "Started", f"Started container {container['name']}")
@@ -279,13 +282,14 @@ class Kubelet:
         if policy == "Always" or (policy == "OnFailure" and code != 0):
             backoff = f"back-off {min(10 * 2 ** restarts, 300)}s restarting failed container={container['name']} " \
                       f"pod={run.name}_{run.namespace}({run.uid})"
+            run.last_state = terminated
             self._container_status(run, {"waiting": {"reason": "CrashLoopBackOff", "message": backoff}},
                                    restarts, False, terminated)
             self._event(run, "BackOff", f"Back-off restarting failed container {container['name']} in pod "
                         f"{run.name}_{run.namespace}({run.uid})", "Warning")
             self._wait(run, min(0.05 * 2 ** restarts, 1.0))
             return True
-        self._container_status(run, terminated, restarts, False)
+        self._container_status(run, terminated, restarts, False, run.last_state)
         self._update(run, lambda p: p["status"].update(phase="Succeeded" if code == 0 else "Failed"))
         return False
 

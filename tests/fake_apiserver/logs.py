@@ -20,8 +20,8 @@ def parse_time(text: str) -> datetime:
     text = text.replace("Z", "+00:00")
     if "." in text:  # Python wants at most 6 fractional digits
         head, rest = text.split(".", 1)
-        digits = "".join(c for c in rest if c.isdigit())
-        text = f"{head}.{digits[:6]}{rest[len(digits):]}"
+        digits = len(rest) - len(rest.lstrip("0123456789"))
+        text = f"{head}.{rest[:min(digits, 6)]}{rest[digits:]}"
     return datetime.fromisoformat(text)
 
 
@@ -78,6 +78,12 @@ class LogStore:
         return "".join(t + "\n" for _, t in self.current(uid, container).lines)
 
 
+def _encode(batch: list, timestamps: bool) -> bytes:
+    if timestamps:
+        return "".join(f"{rfc3339nano(ts)} {text}\n" for ts, text in batch).encode()
+    return "".join(f"{text}\n" for _, text in batch).encode()
+
+
 def stream(log: ContainerLog, follow: bool, since: datetime | None = None, tail: int | None = None,
            timestamps: bool = False, cut_after: int | None = None, cut_mode: str = "eof",
            alive=lambda: True):
@@ -96,13 +102,14 @@ def stream(log: ContainerLog, follow: bool, since: datetime | None = None, tail:
                 log.cond.wait(0.5)
             batch, closed = log.lines[start:], log.closed
         start += len(batch)
-        for ts, text in batch:
-            if cut_after is not None and sent >= cut_after:
-                if cut_mode == "reset":
-                    raise CutStream()
-                return
-            sent += 1
-            yield ((rfc3339nano(ts) + " ") if timestamps else "").encode() + text.encode() + b"\n"
+        if cut_after is not None and sent + len(batch) >= cut_after:
+            yield _encode(batch[:cut_after - sent], timestamps)
+            if cut_mode == "reset":
+                raise CutStream()
+            return
+        sent += len(batch)
+        if batch:
+            yield _encode(batch, timestamps)  # one chunk per batch keeps 64 fast followers cheap
         if not follow or closed or not alive():
             return
 

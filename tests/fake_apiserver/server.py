@@ -41,7 +41,11 @@ class Handler(BaseHTTPRequestHandler):
                              fault.message or f"injected fault: HTTP {fault.status}")
             result = Response(fault.status, error.body())
         else:
-            result = cluster.api.handle(req)
+            try:
+                result = cluster.api.handle(req)
+            except Exception as e:  # a bug in the fake: answer like a real server's 500, keep serving
+                cluster.errors.append(e)
+                result = Response(500, ApiError(500, "InternalError", f"fake apiserver error: {e!r}").body())
         try:
             if isinstance(result, Stream):
                 self._stream(result)
@@ -71,6 +75,8 @@ class Handler(BaseHTTPRequestHandler):
         chunks = iter(result.chunks)
         try:
             for chunk in chunks:
+                if not chunk:  # an empty chunk would end the stream
+                    continue
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
                 self.wfile.flush()
         except CutStream:
