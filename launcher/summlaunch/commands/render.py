@@ -23,12 +23,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     out.add_argument("-o", "--output", choices=OUTPUTS, default="yaml",
                      help="yaml (default) | json (kubectl List) | json-array")
     out.add_argument("--output-dir", metavar="DIR", help="write one YAML file per object into DIR instead")
+    out.add_argument("--helm-values", action="store_true",
+                     help="print the values of the Helm chart charts/summlaunch for this job instead "
+                          "(helm install NAME charts/summlaunch -f VALUES gives the same objects)")
 
 
 def main(args: argparse.Namespace, train_argv: list[str]) -> int:
     from summlaunch import render
 
     spec = _jobflags.spec_from_args(args, train_argv)
+    if getattr(args, "helm_values", False):
+        return _print_helm_values(spec, args.output)
     objects = render.render(spec)
     if args.output_dir:
         for path in render.write_dir(objects, args.output_dir):
@@ -38,4 +43,20 @@ def main(args: argparse.Namespace, train_argv: list[str]) -> int:
         sys.stdout.write(render.to_yaml(objects))
     else:
         sys.stdout.write(render.to_json(objects, as_list=args.output == "json"))
+    return 0
+
+
+def _print_helm_values(spec, output: str) -> int:
+    """The chart values (summlaunch.helm_values) as YAML, or JSON with -o json/json-array."""
+    import json
+
+    from summlaunch import render
+    from summlaunch.helm_values import helm_values
+
+    values = helm_values(spec)
+    if output == "yaml":
+        sys.stdout.write(f"# helm install {spec.name} charts/summlaunch -n {spec.namespace} -f THIS_FILE\n"
+                         + render.to_yaml([values]))
+    else:
+        sys.stdout.write(json.dumps(values, indent=2) + "\n")
     return 0
