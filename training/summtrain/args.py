@@ -198,8 +198,8 @@ class SummtrainArguments:
         metadata={"help": "Start from scratch even if output_dir holds a checkpoint or another run's files "
                           "(removed from transformers 5; summtrain keeps its meaning)."},
     )
-    eval_before_train: Optional[bool] = field(
-        default=None,
+    eval_before_train: bool = field(
+        default=False,
         metadata={"help": "Evaluate once before training so the final table shows ROUGE before and after "
                           "(default: on for the embedded default, off otherwise)."},
     )

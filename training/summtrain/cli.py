@@ -36,15 +36,16 @@ def needs_hub(given: dict[str, Any]) -> bool:
 def run(argv: Sequence[str]) -> int:
     given = flagschema.parse_train_flags(argv)  # fast: no ML import before the Hub probe
     if needs_hub(given):
-        reachable = hub.prepare_environment()
-        if not reachable:
-            log.warning("the Hugging Face Hub is unreachable: using the local cache only")
+        reachable = hub.prepare_environment()  # unreachable: offline mode, cached files only
     else:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing to fetch: never wait on the network
         reachable = False
     from summtrain import backends, checks
     from summtrain.parse import parse_train_args
 
+    backend = backends.get(given.get("backend", "trainer"))
+    if hasattr(backend, "before_parse"):  # e.g. xla: SPMD mode before TrainingArguments touches a device
+        backend.before_parse(given)
     args = parse_train_args(argv)
     plan = checks.validate(args, reachable)
     if args.embedded_default:

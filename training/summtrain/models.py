@@ -20,8 +20,8 @@ T5_FAMILY = ("t5", "mt5", "umt5", "longt5", "switch_transformers")
 def _load_error(flag: str, name: str, error: Exception) -> UsageError:
     if not hub.looks_like_path(name) and not hub.hub_reachable():
         return UsageError(f"--{flag} {name}: the Hugging Face Hub is unreachable and the model is not cached: "
-                          "pass a local model folder, or train on local files (--train_file) with the "
-                          "embedded model by leaving --model_name_or_path out")
+                          "pass a local model folder (or leave --model_name_or_path out to train the "
+                          "embedded tiny model on the bundled data)")
     first = (str(error).strip().splitlines() or [""])[0]
     return UsageError(f"--{flag} {name} could not be loaded ({type(error).__name__}: {first}): "
                       "check the name or path")
