@@ -113,6 +113,9 @@ class TFRun:
         with self.strategy.scope():
             self.optimizer = tf_loop.make_optimizer(self.t, plan.max_steps)
             self.model.compile(optimizer=self.optimizer, jit_compile=False)
+            # the loss metric is already averaged over all replicas; Keras' default ("sum" across
+            # workers under MultiWorkerMirroredStrategy) would report it times the worker count
+            self.model.distribute_reduction_method = "first"
             self.optimizer.build(self.model.trainable_variables)
         if self.plan.resume_from:
             self.global_step, self.log_history = tf_loop.restore_checkpoint(
