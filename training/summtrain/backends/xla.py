@@ -8,8 +8,9 @@ own shard of the data and the same program runs on all of them.
 
 - Static shapes: `--pad_to_max_length` is forced on and the last partial batch is dropped, so XLA
   compiles the training step once instead of once per batch shape.
-- `--num_cores N` (upstream `xla_spawn.py`) is accepted: all local devices are used anyway; on the
-  CPU PJRT device (tests) it sets how many CPU devices there are.
+- `--num_cores N` (upstream `xla_spawn.py`) is accepted: one process uses all local devices
+  anyway, and the log says how N maps onto them. (On the CPU PJRT device, tests set the number
+  of devices with CPU_NUM_DEVICES.)
 - Checkpoints are moved to CPU and written in the Trainer's layout (safetensors + config), which
   every back end loads.
 - Evaluation and generation for ROUGE run on a CPU copy of the weights: autoregressive decoding
@@ -23,7 +24,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import os
 import time
 from pathlib import Path
 from typing import Optional
@@ -35,16 +35,16 @@ log = logging.getLogger("summtrain.xla")
 FUSED_OPTIMIZERS = {"adamw_torch_fused": "adamw_torch"}
 
 
-def configure_devices(num_cores: Optional[int]) -> None:
-    """Before the runtime starts: map upstream `--num_cores` onto PJRT (one process, all devices)."""
-    device = os.environ.get("PJRT_DEVICE", "").upper()
-    if num_cores is None:
-        return
-    if num_cores < 1:
+def before_parse(given: dict) -> None:
+    """SPMD mode before anything (TrainingArguments' device set-up) starts the XLA runtime."""
+    import torch_xla.runtime as xr
+
+    xr.use_spmd()
+
+
+def check_num_cores(num_cores: Optional[int]) -> None:
+    if num_cores is not None and num_cores < 1:
         raise UsageError(f"--num_cores {num_cores}: expected a positive number of cores")
-    if device == "CPU" and "CPU_NUM_DEVICES" not in os.environ:
-        os.environ["CPU_NUM_DEVICES"] = str(num_cores)
-        log.info("--num_cores %d: %d CPU PJRT devices in this process (SPMD)", num_cores, num_cores)
 
 
 def force_static_shapes(data_args) -> None:
@@ -66,9 +66,10 @@ def init_runtime(num_cores: Optional[int]):
     xs.set_global_mesh(mesh)
     log.info("xla: %s, %d device(s) on this host, %d in the job, host %d of %d (one process per host)",
              xr.device_type(), local, total, xr.process_index() + 1, xr.process_count())
-    if num_cores is not None and num_cores != local:
-        log.info("xla: --num_cores %d asked, this host has %d device(s): using all %d "
-                 "(xla_spawn.py's one process per core is replaced by SPMD)", num_cores, local, local)
+    if num_cores is not None:
+        log.info("xla: --num_cores %d: one process drives all %d local device(s) with SPMD instead of "
+                 "xla_spawn.py's process per core%s", num_cores, local,
+                 "" if num_cores == local else f" (this host has {local}, not {num_cores})")
     return torch_xla.device(), mesh, local
 
 
@@ -140,9 +141,9 @@ class XlaLoop:
         self.args, self.tokenizer, self.checkpointing = training_args, tokenizer, checkpointing
         self.num_train_samples = len(train_set)
         self.model = model.to(device)
-        optim = FUSED_OPTIMIZERS.get(str(training_args.optim), None)
+        optim = FUSED_OPTIMIZERS.get(getattr(training_args.optim, "value", training_args.optim))
         if optim:
-            log.info("xla: --optim %s has no XLA kernel; using %s", training_args.optim, optim)
+            log.info("xla: --optim %s has no XLA kernel; using %s", getattr(training_args.optim, "value", training_args.optim), optim)
         self.optimizer = _loop.make_optimizer(self.model, training_args, optim=optim)
         batch = training_args.per_device_train_batch_size * local_devices
         self.cpu_loader = host_loader(train_set, collator, batch, training_args.seed,
@@ -285,7 +286,7 @@ def run(args, plan) -> int:
     _loop.reject_unsupported("xla", args.given)
     checkpointing = _loop.checkpointing_spec(t, args.summtrain.checkpointing_steps)
     force_static_shapes(args.data)
-    configure_devices(args.summtrain.num_cores)
+    check_num_cores(args.summtrain.num_cores)
     import torch_xla.runtime as xr
 
     main = xr.process_index() == 0
