@@ -352,8 +352,8 @@ class Cluster:
 
     def open_log(self, namespace: str, pod: str, container: str | None, *, follow: bool,
                  since_time: str | None = None, since_seconds: int | None = None,
-                 tail_lines: int | None = None, previous: bool = False) -> Iterator[bytes]:
-        """Yield raw log lines ("<RFC3339Nano> text", timestamps on) of one container."""
+                 tail_lines: int | None = None, previous: bool = False) -> Iterator[list[bytes]]:
+        """Yield batches of raw log lines ("<RFC3339Nano> text", timestamps on) of one container, as they arrive."""
         query: list[tuple[str, Any]] = [("timestamps", "true")]
         for key, value in (("container", container), ("follow", "true" if follow else None),
                            ("sinceTime", since_time), ("sinceSeconds", since_seconds),
@@ -363,26 +363,33 @@ class Cluster:
         resp = self.stream(f"/api/v1/namespaces/{namespace}/pods/{pod}/log", f"read logs of pod {namespace}/{pod}",
                            query)
         try:
-            yield from iter_lines(resp)
+            yield from iter_batches(resp)
         finally:
             resp.release_conn()
 
 
 def iter_lines(resp) -> Iterator[bytes]:
     """Complete lines of a streamed response as they arrive; a cut stream raises StreamCut."""
+    for batch in iter_batches(resp):
+        yield from batch
+
+
+def iter_batches(resp) -> Iterator[list[bytes]]:
+    """Lists of complete lines, one list per read; a cut stream raises StreamCut (its partial line is dropped)."""
     buf = b""
     try:
         while True:
-            chunk = resp.read1(65536)
+            chunk = resp.read1(262144)
             if not chunk:
                 break
             buf += chunk
             *lines, buf = buf.split(b"\n")
-            yield from lines
+            if lines:
+                yield lines
     except (urllib3.exceptions.HTTPError, OSError) as e:
         raise StreamCut(_reason(e)) from e
-    if buf:  # a final line without newline: the stream ended mid-line (cut) or the writer omitted it
-        yield buf
+    if buf:  # a final line without newline: the writer omitted it
+        yield [buf]
 
 
 class StreamCut(ClusterError):

@@ -85,12 +85,13 @@ class Follower:
                     batch.append(self.lines.get_nowait())
                 except queue.Empty:
                     break
-            for replica, text in batch:
+            for replica, texts in batch:
                 if replica is None:
                     out.flush()
-                    print(f"summlaunch: {text}", file=err, flush=True)
+                    print(f"summlaunch: {texts}", file=err, flush=True)
                 else:
-                    out.write(self.prefix(replica, text) + "\n")
+                    tag = self.prefix(replica, "")
+                    out.write("".join(f"{tag}{text}\n" for text in texts))
             out.flush()
 
     def _all_done(self) -> bool:
@@ -267,11 +268,12 @@ class Follower:
             kwargs["since_time"] = dedup.since_time()
         elif first:
             kwargs = {"since_seconds": self.opts.since_seconds, "tail_lines": self.opts.tail}
+        split, accept, put = L.split_timestamp, dedup.accept, self.lines.put
         try:
-            for raw in self.cluster.open_log(self.ns, name, container, follow=follow, previous=previous, **kwargs):
-                ts, text = L.split_timestamp(raw)
-                if dedup.accept(ts, text):
-                    self.lines.put((label, text))
+            for batch in self.cluster.open_log(self.ns, name, container, follow=follow, previous=previous, **kwargs):
+                fresh = [text for ts, text in map(split, batch) if accept(ts, text)]
+                if fresh:
+                    put((label, fresh))
                 if self.stop.is_set():
                     return False
             return True
@@ -292,10 +294,11 @@ class Follower:
                 if not L.log_ready(pod, c["name"]):
                     continue
                 label = replica if len(containers) == 1 else f"{replica}/{c['name']}"
-                for raw in self.cluster.open_log(self.ns, pod["metadata"]["name"], c["name"], follow=False,
-                                                 since_seconds=self.opts.since_seconds, tail_lines=self.opts.tail):
-                    ts, text = L.split_timestamp(raw)
-                    merged.append((ts or "", len(merged), label, text))
+                for batch in self.cluster.open_log(self.ns, pod["metadata"]["name"], c["name"], follow=False,
+                                                   since_seconds=self.opts.since_seconds, tail_lines=self.opts.tail):
+                    for raw in batch:
+                        ts, text = L.split_timestamp(raw)
+                        merged.append((ts or "", len(merged), label, text))
             for reason, message in L.pod_reasons(pod):
                 print(f"summlaunch: {replica}: {reason}: {message}".rstrip(": "), file=self.opts.err)
         merged.sort()

@@ -86,10 +86,11 @@ def _progress(cluster, namespace: str, pods: list[dict]) -> dict:
     if leader is None:
         return progress.summary()
     try:
-        for raw in cluster.open_log(namespace, leader["metadata"]["name"], leader["spec"]["containers"][0]["name"],
-                                    follow=False, tail_lines=LOG_TAIL):
-            ts, text = split_timestamp(raw)
-            progress.feed(text, ts)
+        for batch in cluster.open_log(namespace, leader["metadata"]["name"], leader["spec"]["containers"][0]["name"],
+                                      follow=False, tail_lines=LOG_TAIL):
+            for raw in batch:
+                ts, text = split_timestamp(raw)
+                progress.feed(text, ts)
     except ClusterError:
         pass  # progress is best effort; the rest of the status still stands
     return progress.summary()
