@@ -314,7 +314,7 @@ class Kubelet:
         status = next((s for s in (pod.get("status") or {}).get("containerStatuses") or []
                        if s["name"] == container), None)
         waiting = (status or {}).get("state", {}).get("waiting")
-        if status is None or (waiting and status.get("restartCount", 0) == 0):
+        if status is None or (waiting and not status.get("lastState")):  # never ran yet
             reason = (waiting or {}).get("reason", "ContainerCreating")
             raise bad_request(f'container "{container}" in pod "{name}" is waiting to start: '
                               f"{_state_message(reason)}")

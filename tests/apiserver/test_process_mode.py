@@ -1,0 +1,71 @@
+"""Process mode: pods whose main container is a real local subprocess with the operator's env."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+
+from .helpers import condition, phase, pytorchjob, wait_for
+
+GLOO = textwrap.dedent("""
+    import os, torch, torch.distributed as dist
+    dist.init_process_group("gloo")  # env://: MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE from the operator
+    value = torch.tensor([float(dist.get_rank() + 1)])
+    dist.all_reduce(value)
+    print(f"rank {dist.get_rank()}/{dist.get_world_size()} sum {int(value.item())}", flush=True)
+    dist.destroy_process_group()
+""")
+
+COUNTER = textwrap.dedent("""
+    import os, sys, time
+    path = sys.argv[1]
+    start = int(open(path).read()) if os.path.exists(path) else 0
+    print(f"resume at {start} rank {sys.argv[2]}", flush=True)
+    for step in range(start, 1000):
+        open(path, "w").write(str(step + 1))
+        print(f"step {step}", flush=True)
+        time.sleep(0.05)
+""")
+
+
+def _job(command: list[str], workers: int = 1) -> dict:
+    job = pytorchjob(workers=workers)
+    for spec in job["spec"]["pytorchReplicaSpecs"].values():
+        spec["template"]["spec"]["containers"][0]["command"] = command
+    return job
+
+
+def _create(fake, job):
+    job["metadata"]["namespace"] = "default"
+    return fake.store.create(fake.resource("pytorchjobs"), job)
+
+
+def test_two_replicas_rendezvous_over_loopback(fake_cluster):
+    fake_cluster.kubelet.script("demo-*", process=True)
+    _create(fake_cluster, _job([sys.executable, "-c", GLOO]))
+    wait_for(lambda: condition(fake_cluster, "pytorchjobs", "demo", "Succeeded"), timeout=60, what="Succeeded")
+    assert fake_cluster.pod_log("demo-master-0").strip() == "rank 0/2 sum 3"
+    assert fake_cluster.pod_log("demo-worker-0").strip() == "rank 1/2 sum 3"
+
+
+def test_killed_process_restarts_and_resumes(fake_cluster, tmp_path):
+    script = tmp_path / "counter.py"
+    script.write_text(COUNTER)
+    fake_cluster.kubelet.script("demo-master-0", process=True, path_map={"/workspace": str(tmp_path)})
+    fake_cluster.kubelet.script("demo-worker-*", lines=["idle"])
+    _create(fake_cluster, _job([sys.executable, str(script), "/workspace/step", "$(RANK)"]))
+    wait_for(lambda: "step 3" in fake_cluster.pod_log("demo-master-0") if phase(fake_cluster, "demo-master-0")
+             == "Running" else False, timeout=30, what="a few steps")
+    fake_cluster.kubelet.kill("demo-master-0")
+    wait_for(lambda: "resume at" in fake_cluster.pod_log("demo-master-0") and "step" in fake_cluster.pod_log(
+        "demo-master-0") if fake_cluster.get("pods", "demo-master-0")["status"]["containerStatuses"][0]
+        ["restartCount"] == 1 else False, timeout=30, what="the restarted process")
+    first = fake_cluster.kubelet.log_for(fake_cluster.get("pods", "demo-master-0"), None, previous=True)
+    killed_at = int([text for _, text in first.lines if text.startswith("step")][-1].split()[1])
+    resumed = fake_cluster.pod_log("demo-master-0").splitlines()[0]
+    assert resumed == f"resume at {killed_at + 1} rank 0"
+    status = fake_cluster.get("pods", "demo-master-0")["status"]["containerStatuses"][0]
+    assert status["lastState"]["terminated"]["exitCode"] == 137
+    assert (tmp_path / "step").is_file()  # /workspace was mapped to tmp_path
+    fake_cluster.kubelet.kill("demo-master-0", exit_code=0)
+    wait_for(lambda: condition(fake_cluster, "pytorchjobs", "demo", "Succeeded"), what="Succeeded")
