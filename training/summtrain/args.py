@@ -219,6 +219,11 @@ class SummtrainArguments:
         metadata={"help": "xla back end: accepted for upstream xla_spawn.py compatibility; one process uses "
                           "every local TPU chip (SPMD) whatever the value, which is logged."},
     )
+    tpu: Optional[str] = field(
+        default=None,
+        metadata={"help": "tf back end: train on this Cloud TPU with TPUStrategy (its name or grpc:// address; "
+                          "'local' on a TPU VM).", "aliases": ["--tpu_name"]},
+    )
 
 
 @dataclass

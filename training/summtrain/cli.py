@@ -46,7 +46,8 @@ def run(argv: Sequence[str]) -> int:
     backend = backends.get(given.get("backend", "trainer"))
     if hasattr(backend, "before_parse"):  # e.g. xla: SPMD mode before TrainingArguments touches a device
         backend.before_parse(given)
-    args = parse_train_args(argv)
+    # a back end on another transformers line (tf: 4.x) parses the same schema its own way
+    args = backend.parse_args(argv) if hasattr(backend, "parse_args") else parse_train_args(argv)
     plan = checks.validate(args, reachable)
     if args.embedded_default:
         log.info("embedded default: tiny T5 on the bundled data, writing to %s", plan.output_dir.resolve())
