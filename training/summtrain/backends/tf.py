@@ -6,8 +6,9 @@ over local GPUs, `MultiWorkerMirroredStrategy` from a TFJob's `TF_CONFIG` (one m
 trained across the workers: sharded data, gradients all-reduced, the chief alone
 writes), or `TPUStrategy` with `--tpu NAME`.
 
-Runs in the TF stack (transformers 4.x, no torch): `main(argv)` parses the flags with
-the shared schema (`tf_args`), runs the shared checks, then `run(args, plan)`.
+Runs in the TF stack (transformers 4.x, no torch): `summtrain --backend tf ...` parses
+the flags with the shared schema through `parse_args` (`tf_args`), runs the shared
+checks, then `run(args, plan)`.
 """
 
 from __future__ import annotations
@@ -17,26 +18,20 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Optional
 
-from summtrain import checks, hub, outputs, report
+from summtrain import checks, outputs, report
 from summtrain.args import TrainArgs
 from summtrain.backends import PREEMPTED_EXIT_CODE, _loop
 from summtrain.backends.tf_args import parse_tf_args, report_to
 from summtrain.errors import UsageError
 
 log = logging.getLogger("summtrain")
-TF_ENV_DEFAULTS = {"TF_CPP_MIN_LOG_LEVEL": "2", "TF_USE_LEGACY_KERAS": "1"}
+# before TensorFlow is imported: quieter C++ logs; tf.keras is tf-keras (what transformers 4.x uses)
+for _key, _value in {"TF_CPP_MIN_LOG_LEVEL": "2", "TF_USE_LEGACY_KERAS": "1"}.items():
+    os.environ.setdefault(_key, _value)
 
-
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    """`summtrain --backend tf ...` in the TF stack: parse, check, run."""
-    for key, value in TF_ENV_DEFAULTS.items():
-        os.environ.setdefault(key, value)
-    args = parse_tf_args(list(sys.argv[1:] if argv is None else argv))
-    reachable = hub.prepare_environment()
-    plan = checks.validate(args, reachable)
-    return run(args, plan)
+parse_args = parse_tf_args  # summtrain.cli calls this instead of the transformers-5 parser
 
 
 def run(args: TrainArgs, plan: checks.RunPlan) -> int:
@@ -52,7 +47,7 @@ class TFRun:
         self.args, self.plan, self.t = args, plan, args.training
         self.training_args = self.t
         _configure_precision(self.t)
-        self.strategy, self.placement = tf_strategy.make_strategy(getattr(self.t, "tpu", None))
+        self.strategy, self.placement = tf_strategy.make_strategy(getattr(self.args.summtrain, "tpu", None))
         log.info("tf back end: %s, %d replica(s), %s", self.placement.kind, self.strategy.num_replicas_in_sync,
                  self.placement.task or "single worker")
         self.global_step, self.steps_per_epoch, self.max_steps = 0, 1, 0

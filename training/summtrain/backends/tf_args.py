@@ -54,26 +54,8 @@ def _build(cls: type, values: dict[str, Any]):
     return cls(**{k: v for k, v in values.items() if k in _group_fields(cls)})
 
 
-def _take_tpu(argv: list[str]) -> tuple[list[str], dict[str, Any]]:
-    """`--tpu NAME` / `--tpu_name NAME`, until the shared schema carries the flag itself."""
-    if "tpu" in flagschema.load_schema()["flags"]:
-        return argv, {}
-    rest, found, i = [], {}, 0
-    while i < len(argv):
-        name, eq, inline = argv[i].partition("=")
-        if name in ("--tpu", "--tpu_name", "--tpu-name"):
-            if not eq and i + 1 >= len(argv):
-                raise UsageError(f"{name} needs a value: the TPU name, or 'local' on a TPU VM")
-            found["tpu"] = inline if eq else argv[i + 1]
-            i += 1 if eq else 2
-            continue
-        rest.append(argv[i])
-        i += 1
-    return rest, found
-
-
 def _given(argv: Sequence[str]) -> dict[str, Any]:
-    argv, tpu = _take_tpu([str(a) for a in argv])
+    argv = [str(a) for a in argv]
     if is_config_file(argv):
         given, tr = flagschema.check_mapping(load_config_file(argv[0]))
     else:
@@ -82,7 +64,7 @@ def _given(argv: Sequence[str]) -> dict[str, Any]:
     for note in tr.notes:
         log.warning(note)
     os.environ.update(tr.env)
-    return {**given, **tpu}
+    return given
 
 
 def parse_tf_args(argv: Sequence[str]) -> TrainArgs:
@@ -102,7 +84,6 @@ def parse_tf_args(argv: Sequence[str]) -> TrainArgs:
     values.update(front)
     values.update(given)
     own = _group_fields(ModelArguments) | _group_fields(DataTrainingArguments) | _group_fields(SummtrainArguments)
-    values.setdefault("tpu", None)
     training = TFTrainingArgs(**{k: v for k, v in values.items() if k not in own})
     targs = TrainArgs(_build(ModelArguments, values), _build(DataTrainingArguments, values), training,
                       _build(SummtrainArguments, values), given, embedded)

@@ -118,7 +118,7 @@ def _tpu_strategy(name: str):
         resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu="" if name == "local" else name)
         tf.config.experimental_connect_to_cluster(resolver)
         tf.tpu.experimental.initialize_tpu_system(resolver)
-    except (ValueError, tf.errors.OpError) as e:
+    except Exception as e:  # ValueError, tf.errors.OpError, URLError (no TPU metadata server)
         raise UsageError(f"cannot reach TPU {name!r} ({type(e).__name__}: {str(e).splitlines()[0]}): "
                          "check --tpu (the TPU name, or 'local' on a TPU VM)") from None
     return tf.distribute.TPUStrategy(resolver)
