@@ -70,10 +70,16 @@ class Progress:
         if ts:
             self._first_ts = self._first_ts or ts
             self._last_ts = ts
+        if "\r" in text:  # a tqdm bar redrawn in place: every redraw is one update
+            for part in text.split("\r"):
+                self.feed(part)
+            return
         m = _TQDM.search(text)
         if m:
             self.step, self.max_steps = int(m.group(1)), int(m.group(2))
             self.elapsed_s, self.eta_s = _seconds(m.group(3)), _seconds(m.group(4))
+            if "{" in text:  # Trainer prints its metrics dict right after the bar
+                self._take(_metrics(text))
             return
         m = _STEP_OF.search(text)
         if m:

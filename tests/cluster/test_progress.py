@@ -29,3 +29,11 @@ def test_nothing_parsed():
     p = Progress()
     p.feed("Loading tokenizer from /workspace/hf-cache")
     assert describe(p.summary()) == "-"
+
+
+def test_transformers5_quoted_values_and_carriage_return_redraws():
+    p = Progress()
+    p.feed(" 17%|#7        | 1/6 [00:00<00:04,  1.04it/s]\r 33%|###3      | 2/6 [00:01<00:02,  1.35it/s]"
+           "                                             {'loss': '6.13', 'grad_norm': '2.972', 'epoch': '0.016'}")
+    s = p.summary()
+    assert (s["step"], s["max_steps"], s["loss"], s["epoch"]) == (2, 6, 6.13, 0.016)
