@@ -4,8 +4,8 @@ Chart-only metadata (what `helm template` adds that `summlaunch render` does not
 - on top-level objects only, the label `helm.sh/chart: summlaunch-<chart version>`, and
   `app.kubernetes.io/managed-by: Helm` where render says `summlaunch` (Helm stamps that label on
   every object it installs anyway); pod templates carry exactly render's labels;
-- the `helm test` hook objects (annotation `helm.sh/hook: test`): a Pod and its ServiceAccount,
-  Role and RoleBinding (values helmTest.enabled).
+- the `helm test` objects (values helmTest.enabled), label `app.kubernetes.io/component: helm-test`:
+  the test hook Pod (annotation `helm.sh/hook: test`) and its ServiceAccount, Role and RoleBinding.
 `comparable()` removes exactly these, after checking they are there and have those values.
 """
 
@@ -29,6 +29,7 @@ CHART_VERSION = yaml.safe_load((CHART / "Chart.yaml").read_text())["version"]
 HOOK = "helm.sh/hook"
 CHART_LABEL = "helm.sh/chart"
 MANAGED_BY = "app.kubernetes.io/managed-by"
+COMPONENT = "app.kubernetes.io/component"
 
 
 class Helm:
@@ -90,15 +91,21 @@ def case_values(name: str) -> str:
     return _render_cached(tuple(values_argv(case_argv(name))))
 
 
-def split_hooks(objects: list[dict]) -> tuple[list[dict], list[dict]]:
-    hooks = [o for o in objects if HOOK in (o["metadata"].get("annotations") or {})]
-    return [o for o in objects if o not in hooks], hooks
+def is_chart_only(obj: dict) -> bool:
+    """The helm test objects (and any hook): not made by `summlaunch render`."""
+    meta = obj["metadata"]
+    return HOOK in (meta.get("annotations") or {}) or meta.get("labels", {}).get(COMPONENT) == "helm-test"
+
+
+def split_chart_only(objects: list[dict]) -> tuple[list[dict], list[dict]]:
+    """(the job's objects, the chart-only objects)."""
+    return [o for o in objects if not is_chart_only(o)], [o for o in objects if is_chart_only(o)]
 
 
 def comparable(helm_objects: list[dict]) -> list[dict]:
-    """helm's objects without the chart-only metadata (checked, then removed); hooks dropped."""
+    """helm's objects without the chart-only metadata (checked, then removed) and chart-only objects."""
     out = []
-    for obj in split_hooks(helm_objects)[0]:
+    for obj in split_chart_only(helm_objects)[0]:
         obj = json.loads(json.dumps(obj))
         labels = obj["metadata"]["labels"]
         where = f"{obj['kind']}/{obj['metadata']['name']}"

@@ -29,3 +29,21 @@ arguments, expanded by the kubelet (mirrors summlaunch.kinds.pytorchjob.launch_c
 {{- end -}}
 {{- toJson $out -}}
 {{- end -}}
+
+{{/* The job's objects as kubectl references [{group, resource, name}] (NOTES.txt and the helm test). */}}
+{{- define "summlaunch.objectRefs" -}}
+{{- $job := get (dict "pytorchjob" (list "kubeflow.org" "pytorchjobs") "tfjob" (list "kubeflow.org" "tfjobs") "jobset" (list "jobset.x-k8s.io" "jobsets") "trainjob" (list "trainer.kubeflow.org" "trainjobs")) .kind -}}
+{{- $refs := list (dict "group" (first $job) "resource" (last $job) "name" .name) -}}
+{{- if .pvcSize }}{{ $refs = append $refs (dict "group" "" "resource" "persistentvolumeclaims" "name" .pvc) }}{{ end -}}
+{{- if .accelerateConfig }}{{ $refs = append $refs (dict "group" "" "resource" "configmaps" "name" (printf "%s-accelerate" .name)) }}{{ end -}}
+{{- if eq .kind "jobset" }}{{ $refs = append $refs (dict "group" "" "resource" "services" "name" .name) }}{{ end -}}
+{{- if .nodePool -}}
+{{- range .pools }}{{ $refs = append $refs (dict "group" "container.cnrm.cloud.google.com" "resource" "containernodepools" "name" .name) }}{{ end -}}
+{{- end -}}
+{{- toJson $refs -}}
+{{- end -}}
+
+{{/* kubectl TYPE[.GROUP]/NAME of one object reference. */}}
+{{- define "summlaunch.kubectlRef" -}}
+{{- if .group }}{{ printf "%s.%s/%s" .resource .group .name }}{{ else }}{{ printf "%s/%s" .resource .name }}{{ end -}}
+{{- end -}}
