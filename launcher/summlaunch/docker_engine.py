@@ -151,7 +151,7 @@ class Engine:
         try:
             container = self.client.containers.create(
                 image, command=command, environment=env, volumes=volumes, name=name, user=user,
-                device_requests=_gpu_requests(gpus), shm_size=shm_size, detach=True,
+                device_requests=_gpu_requests(gpus), shm_size=shm_size, detach=True, init=True,
                 labels={"app.kubernetes.io/managed-by": "summlaunch"})
         except docker.errors.ImageNotFound as e:
             raise EngineError(f"image {image} is not on this engine; build it with `summlaunch build`") from e

@@ -195,3 +195,57 @@ def test_push_to_an_unreachable_registry_is_one_line_exit_2(built, marked_ca, ca
                          capture_output=True, text=True)
     assert out.stdout.strip() == built["image_id"]
     subprocess.run(["docker", "rmi", ref], capture_output=True)
+
+
+def _leftover_containers(ref: str) -> list[str]:
+    out = subprocess.run(["docker", "ps", "-aq", "--filter", "label=app.kubernetes.io/managed-by=summlaunch",
+                          "--filter", f"ancestor={ref}"], capture_output=True, text=True, check=True)
+    return out.stdout.split()
+
+
+def test_run_docker_trains_the_embedded_default_with_outputs_on_the_host(built, tmp_path):
+    out = tmp_path / "runs" / "tiny"
+    result = cli("run", "--docker", "--image", built["image"], "--hf-cache", str(tmp_path / "hf"), "--",
+                 "--max_steps", "5", "--max_eval_samples", "8", "--max_predict_samples", "8",
+                 "--output_dir", str(out), timeout=600)
+    assert result.returncode == 0, (result.stdout[-3000:], result.stderr[-3000:])
+    results = json.loads((out / "all_results.json").read_text())
+    assert "train_loss" in results
+    assert (out / "model.safetensors").is_file() and (out / "generated_predictions.txt").is_file()
+    assert json.loads((out / "trainer_state.json").read_text())["global_step"] == 5
+    assert f"outputs in {out}" in result.stderr
+    assert _leftover_containers(built["image"]) == []
+
+
+def test_run_docker_returns_the_container_exit_code(built, tmp_path):
+    result = cli("run", "--docker", "--image", built["image"], "--hf-cache", str(tmp_path / "hf"), "--",
+                 "--train_file", "/nonexistent/train.jsonl", "--output_dir", str(tmp_path / "o"), timeout=300)
+    assert result.returncode == 2, result.stderr
+    assert "summtrain: error:" in result.stdout + result.stderr  # the container's own message, streamed
+    assert "(exit code 2)" in result.stderr
+    assert _leftover_containers(built["image"]) == []
+
+
+def test_ctrl_c_stops_the_container_cleanly(built, tmp_path):
+    import signal
+
+    argv = [sys.executable, "-m", "summlaunch", "run", "--docker", "--image", built["image"],
+            "--hf-cache", str(tmp_path / "hf"), "--", "--max_steps", "100000", "--output_dir", str(tmp_path / "o")]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env=dict(os.environ, NO_COLOR="1"))
+    try:
+        first = proc.stdout.readline()  # the launcher's own line, then the container's logs
+        assert "run --docker" in first, first
+        deadline = time.monotonic() + 120
+        while not _leftover_containers(built["image"]) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert _leftover_containers(built["image"]), "the container never started"
+        time.sleep(3)
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, rest[-2000:]
+    assert "interrupted" in rest
+    assert _leftover_containers(built["image"]) == []
