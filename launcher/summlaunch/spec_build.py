@@ -6,7 +6,6 @@ keys fail with a "did you mean". Every error is one line naming the field.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -47,6 +46,8 @@ def load_run_file(path: str) -> dict[str, Any]:
         raise SummlaunchError(f"-f {path}: expected a mapping of fields at the top level")
     for key in data:
         if key not in FILE_KEYS:
+            import difflib
+
             close = difflib.get_close_matches(str(key).replace("-", "_"), FILE_KEYS, n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
             raise SummlaunchError(f"-f {path}: unknown key {key!r}; {hint}known keys: {', '.join(FILE_KEYS)}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -33,6 +32,8 @@ def _fail(field: str, value: Any, why: str) -> SummlaunchError:
 
 
 def choice_error(flag: str, value: Any, allowed: Iterable[str]) -> str:
+    import difflib
+
     allowed = list(allowed)
     close = difflib.get_close_matches(str(value), allowed, n=1)
     hint = f"did you mean {close[0]!r}? " if close else ""
