@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import re
 import sys
+from collections import deque
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.filesize import decimal
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 _STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
 
@@ -26,12 +28,13 @@ class EngineDisplay:
         self.console = console or Console(stderr=True, highlight=False)
         self.quiet = quiet
         self.progress = Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+            SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[amount]}"),
             TimeElapsedColumn(), console=self.console, transient=True,
             disable=quiet or not self.console.is_terminal,
         )
-        self._step_task = self.progress.add_task(title, total=None)
+        self._step_task = self.progress.add_task(title, total=None, amount="")
         self._layers: dict[str, Any] = {}
+        self._tail: deque[str] = deque(maxlen=40)  # shown on failure when quiet
 
     def __enter__(self) -> "EngineDisplay":
         self.progress.start()
@@ -50,6 +53,9 @@ class EngineDisplay:
         elif "status" in event:
             self._on_status(event)
         elif "error" in event:
+            if self.quiet:
+                for line in self._tail:
+                    self.console.print(escape(line), soft_wrap=True)
             self.console.print(escape(event["error"].rstrip()), style="bold red", soft_wrap=True)
 
     def _on_stream(self, text: str) -> None:
@@ -58,9 +64,10 @@ class EngineDisplay:
             if m:
                 done, total, what = int(m.group(1)), int(m.group(2)), m.group(3)
                 self.progress.update(self._step_task, description=f"step {done}/{total}: {what[:60]}",
-                                     total=total, completed=done - 1)
+                                     total=total, completed=done - 1, amount=f"{done}/{total}")
                 self.print(line, style="bold")
             elif line.strip():
+                self._tail.append(line)
                 self.print(line, style="dim" if line.startswith(" ---> ") else None)
 
     def _on_status(self, event: dict) -> None:
@@ -74,9 +81,10 @@ class EngineDisplay:
             return
         key = f"{layer}"
         if key not in self._layers:
-            self._layers[key] = self.progress.add_task(f"{status.lower()} {layer}", total=detail["total"])
-        self.progress.update(self._layers[key], description=f"{status.lower()} {layer}",
-                             completed=detail.get("current", 0), total=detail["total"])
+            self._layers[key] = self.progress.add_task(f"{status.lower()} {layer}", total=detail["total"], amount="")
+        current = detail.get("current", 0)
+        self.progress.update(self._layers[key], description=f"{status.lower()} {layer}", completed=current,
+                             total=detail["total"], amount=f"{decimal(current)}/{decimal(detail['total'])}")
 
 
 def stderr_is_terminal() -> bool:

@@ -8,6 +8,7 @@ engine's own message.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,8 +98,7 @@ class Engine:
                     result.image_id = event["aux"]["ID"]
                 if "error" in event:
                     detail = event.get("errorDetail", {}).get("message") or event["error"]
-                    where = f" at {step}" if step else ""
-                    raise EngineError(f"build of {tag} failed{where}: {' '.join(detail.split())}")
+                    raise EngineError(f"build of {tag} failed{_short_step(step)}: {_short_error(detail)}")
         except docker.errors.APIError as e:
             raise EngineError(f"build of {tag} failed: {_message(e)}") from e
         if not result.image_id:
@@ -173,6 +173,22 @@ class Engine:
                 container.remove(force=True)
             except docker.errors.APIError:
                 pass
+
+
+def _short_step(step: str) -> str:
+    """'Step 7/18 : RUN pip install ...' -> ' at step 7/18 (RUN pip install ...)', cut to one line."""
+    m = re.match(r"Step (\d+/\d+) : (.*)", " ".join(step.split()))
+    if not m:
+        return ""
+    what = m.group(2) if len(m.group(2)) <= 70 else m.group(2)[:67] + "..."
+    return f" at step {m.group(1)} ({what})"
+
+
+def _short_error(message: str) -> str:
+    """The engine's message; a failed RUN keeps only its exit status (the command is in the step)."""
+    text = " ".join(message.split())
+    m = re.match(r"The command '.*' (returned a non-zero code: \d+)$", text)
+    return f"the command {m.group(1)}; its output is above" if m else text
 
 
 def _lines(chunks: Iterable[bytes]) -> Iterator[str]:

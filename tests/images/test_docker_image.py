@@ -170,8 +170,10 @@ def test_failing_build_step_is_one_line_exit_2(engine, marked_ca, cache_dir):
                  env={"SUMMLAUNCH_CACHE": str(cache_dir)}, timeout=300)
     assert result.returncode == 2, result.stderr
     last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith("summlaunch build: error: build of summtrain:torch-cpu-") and " at Step " in last
-    assert "returned a non-zero code" in last
+    assert last.startswith("summlaunch build: error: build of summtrain:torch-cpu-"), last
+    assert " at step 7/" in last and "(RUN /opt/venv/bin/pip install" in last and len(last) < 300, last
+    assert "returned a non-zero code: 1" in last
+    assert "No matching distribution found" in result.stderr  # pip's own words, shown even with --quiet
 
 
 def test_missing_base_image_is_one_line_exit_2(engine):
