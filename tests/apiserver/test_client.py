@@ -78,7 +78,7 @@ def test_schema_errors_are_422_with_causes(fake_cluster, apis):
     status = _status(error.value)
     assert error.value.status == 422 and status["reason"] == "Invalid"
     fields = {c["field"]: c["message"] for c in status["details"]["causes"]}
-    assert fields["spec.pytorchReplicaSpecs.Master.template.spec.containers.0.name"] == "Required value"
+    assert fields["spec.pytorchReplicaSpecs.Master.template.spec.containers[0].name"] == "Required value"
     assert "metadata.name" in fields
     assert fake_cluster.list("pytorchjobs") == []
 

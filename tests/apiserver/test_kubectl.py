@@ -133,3 +133,19 @@ def test_kubectl_wait_sees_job_success(fake_cluster, tmp_path):
 def test_kubectl_missing_binary_is_not_hidden():
     from support.tools import kubectl_path
     assert subprocess.run([kubectl_path(), "version", "--client"], capture_output=True).returncode == 0
+
+
+def test_schemaless_crd_and_real_schema_errors_in_a_multi_document_file(fake_cluster_factory, tmp_path):
+    fake = fake_cluster_factory(namespaces=("default", "ml"))
+    fake.install_schemaless_crd("container.cnrm.cloud.google.com/v1beta1", "ContainerNodePool", "containernodepools")
+    pool = {"apiVersion": "container.cnrm.cloud.google.com/v1beta1", "kind": "ContainerNodePool",
+            "metadata": {"name": "pool-0", "namespace": "ml"}, "spec": {"anything": {"goes": 1}}}
+    job = json.loads(json.dumps(PYTORCHJOB))
+    job["metadata"]["namespace"] = "ml"
+    job["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]["containers"][0]["args"] = ["--lr", 0.0003]
+    path = tmp_path / "all.yaml"
+    path.write_text(yaml.safe_dump_all([pool, job]))
+    result = kubectl(fake, "apply", "-f", str(path), check=False)
+    assert "containernodepool.container.cnrm.cloud.google.com/pool-0 created" in result.stdout
+    assert 'The PyTorchJob "demo" is invalid: spec.pytorchReplicaSpecs.Master.template.spec.containers[0].args[1]' \
+        in result.stderr

@@ -101,6 +101,11 @@ class FakeCluster:
     def uninstall_crd(self, name: str) -> None:
         self.catalog.installed.discard(name)
 
+    def install_schemaless_crd(self, api_version: str, kind: str, plural: str, namespaced: bool = True) -> Resource:
+        """Serve a kind whose CRD is not pinned in ../shared/crds (e.g. Config Connector's ContainerNodePool).
+        Only metadata is validated: say so wherever a test relies on it."""
+        return self.catalog.add_schemaless(api_version, kind, plural, namespaced)
+
     # -- convenience for tests ----------------------------------------------------------------------
     def resource(self, plural: str, group: str | None = None) -> Resource:
         """The served resource with this plural (group given when ambiguous)."""

@@ -25,6 +25,7 @@ class Resource:
     short_names: tuple[str, ...] = ()
     subresources: tuple[str, ...] = ()
     crd: str | None = None  # "<plural>.<group>" for custom resources
+    schemaless: bool = False  # a CRD without a pinned schema: any spec is accepted (metadata still checked)
 
     @property
     def api_version(self) -> str:
@@ -69,12 +70,20 @@ class Catalog:
 
     def __init__(self, installed_crds=ALL_CRDS):
         self.installed: set[str] = set(installed_crds)
+        self.schemaless: list[Resource] = []
         unknown = self.installed - {r.crd for r in crd_resources()}
         if unknown:
             raise ValueError(f"unknown CRDs {sorted(unknown)}; known: {ALL_CRDS}")
 
     def all(self) -> list[Resource]:
-        return list(core_resources()) + [r for r in crd_resources() if r.crd in self.installed]
+        return (list(core_resources()) + [r for r in crd_resources() if r.crd in self.installed]
+                + self.schemaless)
+
+    def add_schemaless(self, api_version: str, kind: str, plural: str, namespaced: bool = True) -> Resource:
+        group, version = api_version.split("/")
+        res = Resource(group, version, plural, kind, namespaced, (), ("status",), f"{plural}.{group}", True)
+        self.schemaless.append(res)
+        return res
 
     def find(self, group: str, version: str, plural: str) -> Resource | None:
         for r in self.all():

@@ -11,6 +11,7 @@ from .resources import Resource
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 _REQUIRED = re.compile(r"^'([^']+)' is a required property$")
+_INDEX = re.compile(r"\.(\d+)(?=\.|$)")
 
 
 class ApiError(Exception):
@@ -68,6 +69,7 @@ def invalid(res: Resource, name: str, errors: list[str]) -> ApiError:
     causes = []
     for line in errors:
         field, _, message = line.partition(": ")
+        field = _INDEX.sub(r"[\1]", field)  # containers.0.args -> containers[0].args, as a real server writes
         required = _REQUIRED.match(message)
         if required:
             field = f"{field}.{required.group(1)}" if field != "<root>" else required.group(1)
@@ -76,8 +78,9 @@ def invalid(res: Resource, name: str, errors: list[str]) -> ApiError:
                        "message": message, "field": field})
     summary = ", ".join(f"{c['field']}: {c['message']}" for c in causes)
     kind = f"{res.kind}.{res.group}" if res.group else res.kind
-    return ApiError(422, "Invalid", f'{kind} "{name}" is invalid: [{summary}]',
-                    _details(res, name, causes=causes))
+    details = {**_details(res, name, causes=causes), "kind": res.kind}  # Invalid names the Kind, not the plural
+    return ApiError(422, "Invalid", f'{kind} "{name}" is invalid: ' + (f"[{summary}]" if len(causes) > 1 else summary),
+                    details)
 
 
 def prune(value, schema: dict, path: str, unknown: list[str]):
@@ -133,7 +136,9 @@ def check(res: Resource, obj: dict, field_validation: str | None) -> tuple[dict,
     if mode not in ("Strict", "Warn", "Ignore"):
         raise bad_request(f"fieldValidation must be one of Strict, Warn, Ignore, got {field_validation!r}")
     warnings: list[str] = []
-    if res.crd:
+    if res.schemaless:
+        errors = crds.metadata_errors(obj)
+    elif res.crd:
         obj, unknown = _crd_prune(res, obj)
         if unknown and mode == "Strict":
             fields = ", ".join(f'unknown field "{u}"' for u in unknown)
