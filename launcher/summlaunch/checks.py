@@ -68,8 +68,9 @@ def check_train_args(spec: JobSpec, argv: list[str], warn: Warn) -> list[str]:
 
 def _check_precision(flags: dict[str, Any]) -> None:
     model = str(flags.get("model_name_or_path") or "t5")  # the embedded default is a tiny T5
-    if flags.get("fp16") and re.search(r"(^|[/_-])(m|byt|flan-|long)?t5", model.lower()):
-        raise SummlaunchError(f"--fp16 with {model}: T5 overflows in float16 (NaN loss); use --bf16 "
+    if flags.get("fp16") and re.search(r"(^|[/_-])(m|by)?t5", model.lower()):
+        shown = flags.get("model_name_or_path") or "the default (tiny T5) model"
+        raise SummlaunchError(f"--fp16 with {shown}: T5 overflows in float16 (NaN loss); use --bf16 "
                               "(Ampere or newer GPUs, TPUs) or full precision")
 
 

@@ -74,7 +74,8 @@ ERRORS = [
     ({"framework": "tf"}, (), "looks like a torch image but --framework tf needs the tf stack"),
     ({"tpu": "v5e-4"}, (), "looks like a torch image but --framework xla needs the xla stack"),
     ({"tpu": "v5e-4", "image": "summtrain:xla-1", "gke_location": "Mars"}, (), "--gke-location 'Mars'"),
-    ({}, ("--fp16",), "--fp16 with t5: T5 overflows in float16"),
+    ({}, ("--fp16",), "--fp16 with the default (tiny T5) model: T5 overflows in float16"),
+    ({}, ("--model_name_or_path", "t5-small", "--fp16"), "--fp16 with t5-small: T5 overflows"),
     ({}, ("--model_name_or_path", "google/flan-t5-base", "--fp16"), "use --bf16"),
     ({}, ("--output_dir", "/tmp/out"), "--output_dir /tmp/out: not on the shared volume"),
     ({}, ("--output_dir", "/workspace/../etc"), "not on the shared volume"),
@@ -134,6 +135,18 @@ def test_default_image_takes_pins_and_registry():
     spec, _ = build(image=None, registry="ghcr.io/acme")
     assert spec.image == image_ref("torch", [], "ghcr.io/acme")
     assert spec.image.startswith("ghcr.io/acme/")
+
+
+@pytest.mark.parametrize("model,t5", [("t5-small", True), ("google/flan-t5-base", True), ("google/mt5-small", True),
+                                      ("google/byt5-small", True), ("google/long-t5-tglobal-base", True),
+                                      ("facebook/bart-large-cnn", False), ("google/pegasus-xsum", False)])
+def test_fp16_is_refused_only_for_t5(model, t5):
+    if t5:
+        with pytest.raises(SummlaunchError, match="use --bf16"):
+            build(["--model_name_or_path", model, "--fp16"])
+    else:
+        spec, _ = build(["--model_name_or_path", model, "--fp16"])
+        assert "--fp16" in spec.train_args
 
 
 def test_do_eval_without_generate_warns():
