@@ -28,6 +28,12 @@ log = logging.getLogger("summtrain.accelerate")
 TRACKERS = {"aim", "tensorboard", "wandb", "trackio", "comet_ml", "mlflow", "clearml", "dvclive", "swanlab"}
 
 
+def before_parse(given: dict) -> None:
+    """Refuse flags the loop cannot honour before the real parser acts on them (--deepspeed
+    would import DeepSpeed while parsing)."""
+    _loop.reject_unsupported("accelerate", given)
+
+
 def mixed_precision(training_args) -> Optional[str]:
     """`--fp16/--bf16` win; None lets the Accelerator read the accelerate config / launch flags."""
     if training_args.fp16 and training_args.bf16:
@@ -47,6 +53,13 @@ def trackers(training_args) -> Optional[list[str]]:
     if unknown:
         raise UsageError(f"--report_to {unknown[0]} is not a tracker Accelerate knows: use one of "
                          f"{', '.join(sorted(TRACKERS))}, all or none")
+    from accelerate.tracking import get_available_trackers
+
+    available = {str(getattr(t, "value", t)) for t in get_available_trackers()}
+    missing = sorted(set(wanted) - available - {"all"})
+    if missing:  # Accelerate would drop it silently
+        raise UsageError(f"--report_to {missing[0]}: its package is not installed here: pip install it "
+                         f"(e.g. pip install {missing[0]}) or pass --report_to none")
     return wanted or None
 
 
@@ -67,7 +80,9 @@ def make_accelerator(training_args):
         mixed_precision=mixed_precision(training_args),
         gradient_accumulation_steps=training_args.gradient_accumulation_steps,
         log_with=trackers(training_args),
-        project_config=ProjectConfiguration(project_dir=training_args.output_dir),
+        project_config=ProjectConfiguration(
+            project_dir=training_args.output_dir,
+            logging_dir=os.environ.get("TENSORBOARD_LOGGING_DIR") or training_args.output_dir),
         dataloader_config=DataLoaderConfiguration(use_seedable_sampler=True),
         kwargs_handlers=handlers,
     )

@@ -36,7 +36,9 @@ FUSED_OPTIMIZERS = {"adamw_torch_fused": "adamw_torch"}
 
 
 def before_parse(given: dict) -> None:
-    """SPMD mode before anything (TrainingArguments' device set-up) starts the XLA runtime."""
+    """Refuse flags the loop cannot honour, then SPMD mode before anything (TrainingArguments'
+    device set-up) starts the XLA runtime."""
+    _loop.reject_unsupported("xla", given)
     import torch_xla.runtime as xr
 
     xr.use_spmd()
