@@ -130,9 +130,15 @@ def test_kubectl_wait_sees_job_success(fake_cluster, tmp_path):
     assert sorted(pods.split()) == ["pod/demo-master-0", "pod/demo-worker-0", "pod/demo-worker-1"]
 
 
-def test_kubectl_missing_binary_is_not_hidden():
-    from support.tools import kubectl_path
-    assert subprocess.run([kubectl_path(), "version", "--client"], capture_output=True).returncode == 0
+def test_tools_install_the_pinned_kubectl_and_helm():
+    from support.tools import helm_path, kubectl_path
+
+    def output(*argv):
+        return subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+    assert "Client Version: v1.35." in output(kubectl_path(), "version", "--client")
+    assert "Client Version: v1.34." in output(kubectl_path(3), "version", "--client")
+    assert 'Version:"v4.' in output(helm_path(), "version")
+    assert 'Version:"v3.19.' in output(helm_path(3), "version")
 
 
 def test_schemaless_crd_and_real_schema_errors_in_a_multi_document_file(fake_cluster_factory, tmp_path):

@@ -69,3 +69,14 @@ def test_killed_process_restarts_and_resumes(fake_cluster, tmp_path):
     assert (tmp_path / "step").is_file()  # /workspace was mapped to tmp_path
     fake_cluster.kubelet.kill("demo-master-0", exit_code=0)
     wait_for(lambda: condition(fake_cluster, "pytorchjobs", "demo", "Succeeded"), what="Succeeded")
+
+
+def test_a_command_that_cannot_start_fails_the_container(fake_cluster):
+    fake_cluster.kubelet.script("demo-*", process=True)
+    job = _job(["/nonexistent/summtrain"])
+    job["spec"]["pytorchReplicaSpecs"]["Master"]["restartPolicy"] = "Never"
+    _create(fake_cluster, job)
+    wait_for(lambda: condition(fake_cluster, "pytorchjobs", "demo", "Failed"), what="Failed")
+    terminated = fake_cluster.get("pods", "demo-master-0")["status"]["containerStatuses"][0]["state"]["terminated"]
+    assert terminated["exitCode"] == 128
+    assert any("failed to create containerd task" in e["message"] for e in fake_cluster.events(involved="demo-master-0"))

@@ -267,7 +267,12 @@ class Kubelet:
 
     def _process(self, run: PodRun, ctx: RunContext, container: dict, log) -> int:
         from .processes import start_process
-        run.proc = start_process(self, ctx, container, run.script)
+        try:
+            run.proc = start_process(self, ctx, container, run.script)
+        except OSError as e:  # what containerd reports when the command cannot be started
+            self._event(run, "Failed", f"Error: failed to create containerd task: exec: {e}", "Warning")
+            log.write(f"exec failed: {e}")
+            return 128
         for line in run.proc.stdout:
             log.write(line.decode(errors="replace"))
         code = run.proc.wait()

@@ -59,7 +59,7 @@ def crd_resources() -> tuple[Resource, ...]:
             if not spec.get("served", True) or (name, version) in seen:
                 continue
             seen.add((name, version))
-            subs = tuple(sorted((spec.get("subresources") or {}).keys()))
+            subs = tuple(sorted(set(spec.get("subresources") or {}) - {"scale"}))  # no Scale objects here
             out.append(Resource(crd.group, version, crd.plural, crd.kind, crd.scope == "Namespaced",
                                 crd.short_names, subs, name))
     return tuple(out)
