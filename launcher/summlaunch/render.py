@@ -9,6 +9,7 @@ randomness, nothing but the templates read.
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -118,6 +119,16 @@ def gcloud_comments(objects: list[dict]) -> list[str]:
             if L.GCLOUD_COMMAND in (obj.get("metadata", {}).get("annotations") or {})]
 
 
+# Plain scalars that PyYAML (YAML 1.1) would print unquoted but YAML 1.2 readers such as
+# kubectl read as numbers, booleans or null (`3e-4`, `1_000`, `0o17`, `.inf`, `on`, `~`):
+# such strings are always quoted.
+_NOT_A_STRING = re.compile(
+    r"^(?:[-+]?(?:[0-9][0-9_]*)?\.?[0-9][0-9_]*(?:[eE][-+]?[0-9]+)?|[-+]?[0-9][0-9_]*\.(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)|0x[0-9a-fA-F_]+|0o[0-7_]+|0b[01_]+|[-+]?[0-9][0-9_:]*"
+    r"|y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF"
+    r"|null|Null|NULL|~|)$")
+
+
 def _dumper():
     import yaml
 
@@ -125,7 +136,10 @@ def _dumper():
         pass
 
     def text(dumper, value: str):
-        style = "|" if "\n" in value else None  # PyYAML falls back when a block cannot hold it
+        if _NOT_A_STRING.match(value):
+            style = "'"
+        else:
+            style = "|" if "\n" in value else None  # PyYAML falls back when a block cannot hold it
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
     Dumper.add_representer(str, text)

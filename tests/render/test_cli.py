@@ -88,3 +88,13 @@ def test_output_dir_is_not_half_written_on_error(tmp_path):
     code, _, _ = run_cli(["render", *IMG, "--gpus", "3", "--nodes", "2", "--output-dir", str(tmp_path / "out")])
     assert code == 2
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("value", ["3e-4", "1e5", "1_000", "0o17", "0x1F", ".inf", ".nan", "on", "off", "y", "no",
+                                   "~", "null", "", "12:30", "1.", ".5", "+1"])
+def test_yaml_quotes_strings_a_yaml_1_2_reader_would_not_read_as_strings(value):
+    code, out, _ = run_cli(["render", *IMG, "--", "--source_prefix", value])
+    assert code == 0
+    assert f"- '{value}'\n" in out
+    job = [d for d in yaml.safe_load_all(out) if d][-1]
+    assert job["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]["containers"][0]["args"][-3] == value
