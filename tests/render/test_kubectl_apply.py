@@ -38,3 +38,15 @@ def test_kubectl_apply_accepts_the_golden(fake_cluster_factory, path):
         stored = json.loads(got.stdout)
         assert stored["metadata"]["labels"] == meta["labels"]
         assert stored.get("spec", stored.get("data")) is not None
+
+
+def test_kubectl_apply_accepts_the_json_list(fake_cluster_factory):
+    from ._support import case_argv, run_cli
+
+    argv = case_argv("tpu-v6e-32-multislice")
+    code, listed, err = run_cli(argv[:argv.index("--")] + ["-o", "json"] + argv[argv.index("--"):])
+    assert code == 0, err
+    fake = fake_cluster_factory()
+    fake.install_schemaless_crd(CNRM, "ContainerNodePool", "containernodepools")
+    result = kubectl(fake, "apply", "-f", "-", input=listed)
+    assert len(result.stdout.strip().splitlines()) == len(json.loads(listed)["items"]) == 4
