@@ -141,3 +141,22 @@ def test_privileged_is_the_only_exception():
     job = render(_spec("jobset", "xla", tpu=lookup("v5e-4"), privileged=True))[-1]
     container = job["spec"]["replicatedJobs"][0]["template"]["spec"]["template"]["spec"]["containers"][0]
     assert container["securityContext"] == {"privileged": True}
+
+
+def test_render_is_pure(monkeypatch, tmp_path):
+    spec = _spec("jobset", "xla", tpu=lookup("v5e-16"), nodes=4, slices=2)
+    first = render(spec)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("SUMMLAUNCH_CACHE", str(tmp_path / "cache"))
+    assert render(spec) == first
+    assert list(tmp_path.iterdir()) == []  # nothing written where the process runs
+
+
+def test_strict_undefined_fails_loudly():
+    import jinja2
+
+    from summlaunch.render import render_template
+
+    with pytest.raises(jinja2.UndefinedError):
+        render_template("pytorchjob.yaml.j2", {"name": "x"})
