@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import pytest
 
-from fake_apiserver.fixture import fake_cluster, fake_cluster_factory  # noqa: F401  (pytest fixtures)
-
 HELM_MAJORS = (4, 3)
 
 
