@@ -155,3 +155,20 @@ def test_schemaless_crd_and_real_schema_errors_in_a_multi_document_file(fake_clu
     assert "containernodepool.container.cnrm.cloud.google.com/pool-0 created" in result.stdout
     assert 'The PyTorchJob "demo" is invalid: spec.pytorchReplicaSpecs.Master.template.spec.containers[0].args[1]' \
         in result.stderr
+
+
+def test_get_prints_server_side_columns(fake_cluster, tmp_path):
+    fake_cluster.kubelet.script("demo-worker-0", image_pull_error="not found")
+    fake_cluster.kubelet.script("demo-*", hold=True)
+    kubectl(fake_cluster, "apply", "-f", _write(tmp_path, PYTORCHJOB))
+    wait_for_status = time.monotonic() + 10
+    while "ImagePullBackOff" not in kubectl(fake_cluster, "get", "pods").stdout:
+        assert time.monotonic() < wait_for_status, "no ImagePullBackOff in kubectl get pods"
+        time.sleep(0.1)
+    rows = {line.split()[0]: line.split() for line in kubectl(fake_cluster, "get", "pods").stdout.splitlines()}
+    assert rows["NAME"] == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+    assert rows["demo-worker-0"][1:4] == ["0/1", "ImagePullBackOff", "0"]
+    jobs = kubectl(fake_cluster, "get", "pytorchjobs").stdout.splitlines()
+    assert jobs[0].split() == ["NAME", "STATE", "AGE"] and jobs[1].split()[:2] == ["demo", "Running"]
+    events = kubectl(fake_cluster, "get", "events", "--field-selector", "involvedObject.name=demo-worker-0").stdout
+    assert "Failed to pull image" in events and "pod/demo-worker-0" in events

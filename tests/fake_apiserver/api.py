@@ -3,45 +3,14 @@
 from __future__ import annotations
 
 import copy
-import json
-import queue
-import time
-from dataclasses import dataclass, field
 
 import yaml
 
-from . import discovery, logs, patch, validation
+from . import discovery, logs, patch, tables, validation, watches
 from .resources import Resource
-from .store import Conflict, Gone, NotFound, now_iso, parse_selector
+from .store import Conflict, NotFound, now_iso, parse_selector
 from .validation import ApiError
-
-
-@dataclass
-class Request:
-    method: str
-    path: str
-    query: dict
-    raw_query: str = ""
-    body: bytes = b""
-    content_type: str = ""
-
-
-@dataclass
-class Response:
-    code: int
-    body: object  # dict (JSON) or bytes
-    content_type: str = "application/json"
-    headers: dict = field(default_factory=dict)
-
-
-@dataclass
-class Stream:
-    chunks: object  # iterator of bytes
-    content_type: str = "application/json"
-
-
-def _truthy(value) -> bool:
-    return str(value).lower() in ("1", "true")
+from .wire import Request, Response, Stream, truthy as _truthy
 
 
 def _not_served() -> ApiError:
@@ -130,12 +99,15 @@ class Api:
             return self.pod_log(namespace, name, q)
         if res.kind == "CustomResourceDefinition":
             return self._crds(verb, name)
+        printer = self._printer(req, res)
         if verb == "get":
-            return Response(200, self._get(res, namespace, name))
+            obj = self._get(res, namespace, name)
+            return Response(200, printer([obj], True) if printer else obj)
         if verb == "list":
-            return Response(200, self.list(res, namespace, q))
+            out = self.list(res, namespace, q)
+            return Response(200, printer(out["items"], True) if printer else out)
         if verb == "watch":
-            return self.watch(res, namespace, q)
+            return watches.open_stream(self.cluster, res, namespace, q, *self._selectors(q), self._printer(req, res))
         if verb == "deletecollection":
             return Response(200, self.delete_collection(res, namespace, q))
         if verb == "delete":
@@ -146,6 +118,13 @@ class Api:
         if verb == "update":
             return self.update(res, namespace, name, sub, body, q)
         return self.patch(res, namespace, name, sub, body, req)
+
+    def _printer(self, req: Request, res: Resource):
+        """For `Accept: ...;as=Table` (kubectl get): objects -> a Table; else None."""
+        if "as=Table" not in req.accept:
+            return None
+        full = req.query.get("includeObject") == "Object"
+        return lambda objs, headers: tables.table(res, objs, self.store.resource_version, full, headers)
 
     @staticmethod
     def _body(req: Request):
@@ -190,52 +169,6 @@ class Api:
             version = self.store.resource_version
         return {"kind": f"{res.kind}List", "apiVersion": res.api_version,
                 "metadata": {"resourceVersion": version}, "items": items}
-
-    def watch(self, res, namespace, q) -> Stream:
-        selector, fields = self._selectors(q)
-        drop = self.faults.take_watch_drop(res.plural)
-        if drop and drop.mode == "gone":
-            gone = ApiError(410, "Expired", "too old resource version: requested watch was cut").body()
-            return Stream(iter([json.dumps({"type": "ERROR", "object": gone}).encode() + b"\n"]))
-        try:
-            initial = _truthy(q.get("sendInitialEvents"))
-            watch = self.store.watch(res, namespace, selector, fields,
-                                     None if initial else q.get("resourceVersion"), initial_end=initial)
-        except Gone:
-            gone = ApiError(410, "Expired", f"too old resource version: {q.get('resourceVersion')}").body()
-            return Stream(iter([json.dumps({"type": "ERROR", "object": gone}).encode() + b"\n"]))
-        timeout = float(q.get("timeoutSeconds") or 1800)
-        return Stream(self._watch_events(watch, time.monotonic() + timeout, drop,
-                                         _truthy(q.get("allowWatchBookmarks"))))
-
-    def _watch_events(self, watch, deadline, drop, bookmarks):
-        sent, last_bookmark = 0, time.monotonic()
-        try:
-            while time.monotonic() < deadline and not self.cluster.stopping:
-                if drop and sent >= drop.after:
-                    if drop.mode == "reset":
-                        raise logs.CutStream()
-                    return
-                try:
-                    event = watch.events.get(timeout=0.5)
-                except queue.Empty:
-                    if bookmarks and time.monotonic() - last_bookmark > 1:
-                        last_bookmark = time.monotonic()
-                        obj = {"kind": watch.res.kind, "apiVersion": watch.res.api_version,
-                               "metadata": {"resourceVersion": self.store.resource_version}}
-                        yield json.dumps({"type": "BOOKMARK", "object": obj}).encode() + b"\n"
-                    continue
-                if event is None:
-                    return
-                sent += 1
-                kind, obj = event
-                if obj is None:  # the end of the initial events of a watch-list request
-                    obj = {"kind": watch.res.kind, "apiVersion": watch.res.api_version,
-                           "metadata": {"resourceVersion": self.store.resource_version,
-                                        "annotations": {"k8s.io/initial-events-end": "true"}}}
-                yield json.dumps({"type": kind, "object": obj}).encode() + b"\n"
-        finally:
-            watch.close()
 
     # -- writes -------------------------------------------------------------------------------------
     def _check_namespace(self, res, namespace, body) -> None:

@@ -8,6 +8,7 @@ import json
 
 from .resources import Catalog, Resource
 from .validation import ApiError
+from .wire import Response
 
 QUERY_PARAMS = ("dryRun", "fieldManager", "fieldValidation", "force", "pretty")
 # Strategic merge patch is left out on purpose: kubectl then builds it from its compiled-in types for
@@ -68,7 +69,6 @@ class OpenApi:
         return {"paths": paths}
 
     def serve(self, path: str):
-        from .api import Response
         if path == "/openapi/v2":
             # kubectl reads v2 (as protobuf) only to validate kinds nothing serves: an empty document
             # (gnostic openapi_v2.Document: swagger = field 1, info = field 2 {title = 1, version = 2}).

@@ -9,7 +9,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from .api import Request, Response, Stream
+from .wire import Request, Response, Stream
 from .faults import REASONS
 from .logs import CutStream
 from .validation import ApiError
@@ -27,7 +27,8 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
-        return Request(self.command, url.path, query, url.query, body, self.headers.get("Content-Type", ""))
+        return Request(self.command, url.path, query, url.query, body, self.headers.get("Content-Type", ""),
+                       self.headers.get("Accept", ""))
 
     def _serve(self) -> None:
         cluster = self.server.cluster
