@@ -158,8 +158,8 @@ def test_schemaless_crd_and_real_schema_errors_in_a_multi_document_file(fake_clu
 
 
 def test_get_prints_server_side_columns(fake_cluster, tmp_path):
-    fake_cluster.kubelet.script("demo-worker-0", image_pull_error="not found")
     fake_cluster.kubelet.script("demo-*", hold=True)
+    fake_cluster.kubelet.script("demo-worker-0", image_pull_error="not found")  # the newest script wins
     kubectl(fake_cluster, "apply", "-f", _write(tmp_path, PYTORCHJOB))
     wait_for_status = time.monotonic() + 10
     while "ImagePullBackOff" not in kubectl(fake_cluster, "get", "pods").stdout:
