@@ -10,6 +10,7 @@ import yaml
 
 from .api import Api
 from .controller import Controller
+from .events import Recorder
 from .faults import Faults
 from .kubelet import Kubelet
 from .logs import LogStore
@@ -43,6 +44,7 @@ class FakeCluster:
         self.requests: list[tuple[str, str, str]] = []  # (method, path, raw query) of every request
         self.errors: list[Exception] = []  # exceptions inside the fake itself (the fixture fails on them)
         self.stopping = False
+        self.recorder = Recorder(self)
         self.api = Api(self)
         self.openapi = OpenApi(self.catalog)
         self.kubelet = Kubelet(self)

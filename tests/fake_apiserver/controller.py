@@ -12,7 +12,7 @@ import queue
 import threading
 
 from . import conditions as cond
-from . import events, operators
+from . import operators
 from .kubelet import MAIN_CONTAINERS
 from .store import NotFound, now_iso
 
@@ -69,7 +69,7 @@ class Controller:
             parent, key = _suspend_path(obj)
             parent[key] = False
         job = self.cluster.store.mutate(res, namespace, name, resume)
-        events.emit(self.cluster, job, "Admitted", "Admitted by ClusterQueue cluster-queue, wait time since "
+        self.cluster.recorder.emit(job, "Admitted", "Admitted by ClusterQueue cluster-queue, wait time since "
                     "reservation was 0s", component="kueue-admission")
 
     def _find_job(self, namespace: str, name: str):
@@ -125,7 +125,7 @@ class Controller:
             return
         if not status.get("conditions") and job["kind"] in cond.KUBEFLOW_KINDS:
             cond.set_condition(status, job["kind"], "created", True, cond.message(job, "created"))
-            events.emit(self.cluster, job, cond.reason(job["kind"], "created"), cond.message(job, "created"),
+            self.cluster.recorder.emit(job, cond.reason(job["kind"], "created"), cond.message(job, "created"),
                         component=self._component(job))
         job = self._apply_holds(res, job)
         if is_suspended(job):
@@ -154,7 +154,7 @@ class Controller:
         job = self.cluster.store.mutate(res, job["metadata"].get("namespace"), job["metadata"]["name"], suspend)
         pod_set = (operators.plans_for(job, self._runtime(job)) or [None])[0]
         text = match.format(pod_set=pod_set.replica_type.lower() if pod_set else "main")
-        events.emit(self.cluster, job, "Pending", text, "Warning", "kueue-admission")
+        self.cluster.recorder.emit(job, "Pending", text, "Warning", "kueue-admission")
         return job
 
     def _suspend(self, res, job: dict, status: dict) -> None:
@@ -162,7 +162,7 @@ class Controller:
             if any(r.get("uid") == job["metadata"]["uid"] for r in pod["metadata"].get("ownerReferences") or []):
                 self.cluster.store.delete(self.cluster.pods, pod["metadata"]["namespace"], pod["metadata"]["name"])
         if cond.set_condition(status, job["kind"], "suspended", True, cond.message(job, "suspended")):
-            events.emit(self.cluster, job, cond.reason(job["kind"], "suspended"), cond.message(job, "suspended"),
+            self.cluster.recorder.emit(job, cond.reason(job["kind"], "suspended"), cond.message(job, "suspended"),
                         component=self._component(job))
         self._store_status(res, job, status)
 
@@ -214,7 +214,7 @@ class Controller:
             for pod in mine:  # the operator deletes the failed pod and creates it again, same name
                 self.cluster.store.delete(self.cluster.pods, pod["metadata"]["namespace"], pod["metadata"]["name"])
             self._restarts[uid] = self._restarts.get(uid, 0) + 1
-            events.emit(self.cluster, job, cond.reason(job["kind"], "restarting"),
+            self.cluster.recorder.emit(job, cond.reason(job["kind"], "restarting"),
                         cond.message(job, "restarting", f"{plan.replica_type} replica(s) failed"), "Warning",
                         self._component(job))
             return True
@@ -255,7 +255,7 @@ class Controller:
             pod_meta["generateName"] = plan.generate_name
         pod = self.cluster.store.create(self.cluster.pods, {"apiVersion": "v1", "kind": "Pod", "metadata": pod_meta,
                                                              "spec": spec, "status": {"phase": "Pending"}})
-        events.emit(self.cluster, job, "SuccessfulCreatePod", f"Created pod: {pod['metadata']['name']}",
+        self.cluster.recorder.emit(job, "SuccessfulCreatePod", f"Created pod: {pod['metadata']['name']}",
                     component=self._component(job))
 
     def _write_status(self, res, job, status, plans, pods, state: str, detail: str) -> None:
@@ -274,7 +274,7 @@ class Controller:
             if kind == "JobSet":
                 status["terminalState"] = "Completed" if state == "succeeded" else "Failed"
         if any(changed):
-            events.emit(self.cluster, job, cond.reason(kind, state), cond.message(job, state, detail),
+            self.cluster.recorder.emit(job, cond.reason(kind, state), cond.message(job, state, detail),
                         "Warning" if state == "failed" else "Normal", self._component(job))
         status.update(self._replica_status(job, plans, pods))
         self._store_status(res, job, status)

@@ -11,10 +11,9 @@ import os
 import signal
 import subprocess
 import threading
-import time
 from dataclasses import dataclass, field
 
-from . import events, podenv
+from . import podenv
 from .scripts import PodScript, RunContext
 from .store import NotFound, now_iso
 from .validation import bad_request
@@ -144,7 +143,7 @@ class Kubelet:
     def _event(self, run: PodRun, reason: str, message: str, type_: str = "Normal", component="kubelet"):
         pod = self.cluster.store.find(self.cluster.pods, run.namespace, run.name)
         if pod and pod["metadata"]["uid"] == run.uid:
-            events.emit(self.cluster, pod, reason, message, type_, component)
+            self.cluster.recorder.emit(pod, reason, message, type_, component)
 
     def _wait(self, run: PodRun, seconds: float) -> None:
         if run.stop.wait(seconds) or self.cluster.stopping:
