@@ -1,7 +1,8 @@
 """Build the embedded tiny T5 and its tokenizer from the bundled data.
 
-The tokenizer is a `tokenizers` Unigram model over the corpus words (scored by frequency) (Metaspace pre-tokenizer and
-decoder, specials <pad> </s> <unk>, `</s>` appended), wrapped as `T5TokenizerFast`; the
+The tokenizer is a `tokenizers` Unigram model over the corpus words and characters (scored
+by frequency; Metaspace pre-tokenizer and decoder, specials <pad> </s> <unk>, `</s>`
+appended), wrapped as `T5TokenizerFast(..., extra_ids=0)`; the
 model is a freshly initialised `T5ForConditionalGeneration` (d_model 64, 2+2 layers).
 The saved tokenizer folder also loads in transformers 4.x (see `make_4x_compatible`).
 
