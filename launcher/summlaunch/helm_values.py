@@ -9,15 +9,9 @@ unset (None) are left out, so the chart's defaults (the same as the spec's) appl
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from summlaunch.spec import JobSpec
-
-# Plain scalars that YAML 1.2 (Helm's and kubectl's parsers) reads as numbers but PyYAML's YAML
-# 1.1 writer leaves unquoted (e.g. the training flag value 3e-4): written quoted.
-_YAML12_NUMBER = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|0o[0-7]+|0x[0-9a-fA-F]+"
-                            r"|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)")
 
 # (spec field, value name) of optional fields: written only when set.
 _OPTIONAL = (
@@ -54,20 +48,3 @@ def helm_values(spec: JobSpec) -> dict[str, Any]:
     values["train"] = list(spec.train_args)
     return values
 
-
-def to_yaml(values: dict[str, Any], head: str = "") -> str:
-    """A values file: block style, multi-line text as `|` blocks, strings that YAML 1.2 would read
-    as numbers quoted (so helm gets exactly the strings of the spec)."""
-    import yaml
-
-    class Dumper(yaml.SafeDumper):
-        pass
-
-    def text(dumper, value: str):
-        if _YAML12_NUMBER.fullmatch(value):
-            return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="'")
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None)
-
-    Dumper.add_representer(str, text)
-    return head + yaml.dump(values, Dumper=Dumper, sort_keys=False, default_flow_style=False, width=1 << 16,
-                            allow_unicode=False)

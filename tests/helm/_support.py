@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from summlaunch.helm_values import to_yaml
+from summlaunch.render import to_yaml
 from tests.render._support import case_argv, run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,11 +52,11 @@ class Helm:
                  check: bool = True):
         """`helm template RELEASE charts/summlaunch -f values.yaml EXTRA...` (returns the CompletedProcess).
 
-        `values`: the text of a values file, or a dict (written by summlaunch.helm_values.to_yaml)."""
+        `values`: the text of a values file, or a dict (written as `render --helm-values` writes it)."""
         args = ["template", release, str(CHART)]
         if values is not None:
             path = tmp / f"values-{len(list(tmp.glob('values-*')))}.yaml"
-            path.write_text(values if isinstance(values, str) else to_yaml(values))
+            path.write_text(values if isinstance(values, str) else to_yaml([values]))
             args += ["-f", str(path)]
         return self.run(*args, *extra, check=check)
 

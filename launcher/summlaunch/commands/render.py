@@ -50,12 +50,13 @@ def _print_helm_values(spec, output: str) -> int:
     """The chart values (summlaunch.helm_values) as YAML, or JSON with -o json/json-array."""
     import json
 
-    from summlaunch import helm_values
+    from summlaunch import render
+    from summlaunch.helm_values import helm_values
 
-    values = helm_values.helm_values(spec)
-    if output == "yaml":
-        head = f"# helm install {spec.name} charts/summlaunch -n {spec.namespace} -f THIS_FILE\n"
-        sys.stdout.write(helm_values.to_yaml(values, head))
+    values = helm_values(spec)
+    if output == "yaml":  # render's YAML writer: strings YAML 1.2 would read as numbers are quoted
+        sys.stdout.write(f"# helm install {spec.name} charts/summlaunch -n {spec.namespace} -f THIS_FILE\n"
+                         + render.to_yaml([values]))
     else:
         sys.stdout.write(json.dumps(values, indent=2) + "\n")
     return 0
