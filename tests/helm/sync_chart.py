@@ -3,7 +3,9 @@
 - charts/summlaunch/files/tpu_types.yaml <- manifests/tpu_types.yaml (a chart cannot read outside itself)
 - values.yaml defaultImages <- summlaunch.images.image_ref(stack): the tags `summlaunch build` gives
   with no pins, which `summlaunch render` uses when --image is not given.
-tests/helm/test_chart.py fails (naming this script) while either is out of date.
+tests/helm/test_chart.py fails (naming this script) while the TPU table differs or a default is not
+a build tag of its stack; the tags' hash moves with every change to the training package, so run
+this before a release (the chart in the wheel then names the images built from that wheel).
 """
 
 from __future__ import annotations
