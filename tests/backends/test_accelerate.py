@@ -111,7 +111,7 @@ def test_accelerate_launch_cpu_with_two_processes_is_refused(tmp_path):
 @pytest.mark.parametrize("how", ["flag", "accelerate-config"])
 def test_mixed_precision_from_flag_or_accelerate_config(tmp_path, how):
     extra = {"ACCELERATE_MIXED_PRECISION": "bf16"} if how == "accelerate-config" else {}
-    flags = ["--bf16"] if how == "flag" else []
+    flags = ["--bf16", "--use_cpu"] if how == "flag" else []  # transformers refuses bf16 without a GPU unless told
     result = h.ok(h.summtrain([*ACC, *h.data_flags(16), *h.FAST, "--output_dir", str(tmp_path / "out"),
                                "--do_train", "--max_steps", "2", "--per_device_train_batch_size", "8", *flags],
                               tmp_path, **extra))

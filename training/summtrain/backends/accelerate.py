@@ -90,10 +90,16 @@ def make_accelerator(training_args):
 
 def start(training_args):
     """Launch checks, then the Accelerator; stops with one line on a launch that is not one job."""
+    from accelerate.state import AcceleratorState
+
     world = _launch_check.env_world_size()
     _launch_check.check_requested(world, _launch_check.requested_processes())
+    # Parsing Seq2SeqTrainingArguments set up a device state of its own (not on the CPU, no DDP);
+    # start from a clean one so the Accelerator's own (cpu=..., mixed precision) is the one used.
+    AcceleratorState._reset_state(reset_partial_state=True)
     accelerator = make_accelerator(training_args)
-    _launch_check.check_world(world, accelerator.num_processes)
+    distributed = str(accelerator.distributed_type) not in ("NO", "DistributedType.NO")
+    _launch_check.check_world(world, accelerator.num_processes if distributed else 1)
     log.info("accelerate: %d process(es), device %s, mixed precision %s, distributed type %s",
              accelerator.num_processes, accelerator.device, accelerator.mixed_precision,
              accelerator.distributed_type)
