@@ -55,8 +55,3 @@ annotations:
   {{- include "summlaunch.mapping" .annotations | nindent 2 }}
 {{- end }}
 {{- end -}}
-
-{{/* The context of the templates (see _context.tpl), parsed. Usage: $c := include "summlaunch.ctx" . | fromJson */}}
-{{- define "summlaunch.ctx" -}}
-{{- include "summlaunch.context" . -}}
-{{- end -}}

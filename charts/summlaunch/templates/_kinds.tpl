@@ -47,3 +47,25 @@ arguments, expanded by the kubelet (mirrors summlaunch.kinds.pytorchjob.launch_c
 {{- define "summlaunch.kubectlRef" -}}
 {{- if .group }}{{ printf "%s.%s/%s" .resource .group .name }}{{ else }}{{ printf "%s/%s" .resource .name }}{{ end -}}
 {{- end -}}
+
+{{/* Requests and limits: CPU, memory, and whole accelerators (requests == limits). Args: c, accelerator (dict). */}}
+{{- define "summlaunch.resources" -}}
+{{- $amounts := dict "cpu" .c.cpu "memory" .c.memory -}}
+{{- range $key, $count := .accelerator }}{{ if $count }}{{ $_ := set $amounts $key $count }}{{ end }}{{ end -}}
+requests:
+  {{- include "summlaunch.mapping" $amounts | nindent 2 }}
+limits:
+  {{- include "summlaunch.mapping" $amounts | nindent 2 }}
+{{- end -}}
+
+{{/* Kubeflow runPolicy. */}}
+{{- define "summlaunch.runPolicy" -}}
+cleanPodPolicy: None
+backoffLimit: {{ .backoffLimit | toJson }}
+{{- if .activeDeadline }}
+activeDeadlineSeconds: {{ .activeDeadline | toJson }}
+{{- end }}
+{{- if .ttlAfterFinished }}
+ttlSecondsAfterFinished: {{ .ttlAfterFinished | toJson }}
+{{- end }}
+{{- end -}}

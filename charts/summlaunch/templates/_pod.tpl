@@ -77,16 +77,6 @@ seccompProfile:
 {{- end }}
 {{- end -}}
 
-{{/* Requests and limits: CPU, memory, and whole accelerators (requests == limits). Args: c, accelerator (dict). */}}
-{{- define "summlaunch.resources" -}}
-{{- $amounts := dict "cpu" .c.cpu "memory" .c.memory -}}
-{{- range $key, $count := .accelerator }}{{ if $count }}{{ $_ := set $amounts $key $count }}{{ end }}{{ end -}}
-requests:
-  {{- include "summlaunch.mapping" $amounts | nindent 2 }}
-limits:
-  {{- include "summlaunch.mapping" $amounts | nindent 2 }}
-{{- end -}}
-
 {{/* A pod spec. Args: c, container, nodeSelector, restart ("" for none). */}}
 {{- define "summlaunch.podSpec" -}}
 {{- $c := .c -}}
@@ -147,16 +137,4 @@ metadata:
 {{- end }}
 spec:
   {{- include "summlaunch.podSpec" . | trim | nindent 2 }}
-{{- end -}}
-
-{{/* Kubeflow runPolicy. */}}
-{{- define "summlaunch.runPolicy" -}}
-cleanPodPolicy: None
-backoffLimit: {{ .backoffLimit | toJson }}
-{{- if .activeDeadline }}
-activeDeadlineSeconds: {{ .activeDeadline | toJson }}
-{{- end }}
-{{- if .ttlAfterFinished }}
-ttlSecondsAfterFinished: {{ .ttlAfterFinished | toJson }}
-{{- end }}
 {{- end -}}
