@@ -29,3 +29,29 @@ def test_release_name_and_namespace_do_not_leak_when_values_set_them(helm, name,
     expected = render_case(name)
     actual = comparable(helm.objects(case_values(name), tmp_path, "-n", "elsewhere", release="other-release"))
     assert not diff_objects(expected, actual)
+
+
+@pytest.mark.parametrize("name", ["all-options", "tpu-v6e-32-multislice"])
+def test_json_values_give_the_same_objects(helm, name, tmp_path):
+    """`--helm-values -o json` is a values file too (helm reads JSON as YAML)."""
+    from tests.render._support import case_argv, run_cli
+
+    from ._support import parse, values_argv
+
+    code, out, err = run_cli([*values_argv(case_argv(name))[:1], "-o", "json", *values_argv(case_argv(name))[1:]])
+    assert code == 0, err
+    assert not diff_objects(render_case(name), comparable(helm.objects(out, tmp_path)))
+    assert parse(out)[0] == parse(case_values(name))[0]
+
+
+def test_packaged_chart_renders_the_same(helm, tmp_path):
+    """`helm package` (what a chart repository or OCI registry serves) renders as the folder does."""
+    from ._support import CHART
+
+    helm.run("package", str(CHART), "-d", str(tmp_path), check=True)
+    (package,) = tmp_path.glob("summlaunch-*.tgz")
+    values = tmp_path / "values.yaml"
+    values.write_text(case_values("tpu-v5e-16"))
+    packaged = helm.run("template", "p", str(package), "-f", str(values), check=True).stdout
+    folder = helm.run("template", "p", str(CHART), "-f", str(values), check=True).stdout
+    assert packaged == folder
