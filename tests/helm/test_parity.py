@@ -55,3 +55,37 @@ def test_packaged_chart_renders_the_same(helm, tmp_path):
     packaged = helm.run("template", "p", str(package), "-f", str(values), check=True).stdout
     folder = helm.run("template", "p", str(CHART), "-f", str(values), check=True).stdout
     assert packaged == folder
+
+
+# Command lines beyond tests/cases that exercise the chart's other branches.
+EXTRA = {
+    "accelerate-cpu-2-nodes": ["--framework", "accelerate", "--nodes", "2"],
+    "accelerate-trainjob-config": ["--kind", "trainjob", "--framework", "accelerate", "--gpus", "4",
+                                   "--accelerate-config", "{cases}/files/accelerate_config.yaml"],
+    "tpu-topology-privileged": ["--tpu", "v5e-16", "--tpu-topology", "2x8", "--privileged", "--gke-location",
+                                "us-west4", "--toleration", "google.com/tpu:NoSchedule", "--active-deadline", "600",
+                                "--ttl-after-finished", "60", "--backoff-limit", "0"],
+    "tpu-v4-8-three-slices": ["--tpu", "v4-8", "--slices", "3", "--annotation", "a.example.com/x=y z"],
+    "tpu-alias-v5litepod": ["--tpu", "v5litepod-8", "--tpu-zone", "us-central1-a"],
+    "tolerations-and-selectors": ["--toleration", "dedicated", "--toleration", "team=nlp", "--node-selector",
+                                  "pool=gpu", "--gpus-per-node", "2", "--nodes", "3", "--pvc-size", "10Gi",
+                                  "--pvc-access-mode", "ReadWriteOnce"],
+    "tf-annotated": ["--framework", "tf", "--gpus", "4", "--nodes", "2", "--annotation", "x=1",
+                     "--restart-policy", "Never", "--queue", "q1", "--service-account", "sa"],
+}
+
+
+@pytest.mark.parametrize("extra", sorted(EXTRA))
+def test_chart_gives_the_objects_of_render_for_more_command_lines(helm, extra, tmp_path):
+    from tests.render._support import CASES, run_cli
+
+    from ._support import parse, values_argv
+
+    argv = ["render", "--name", extra, *[a.replace("{cases}", str(CASES)) for a in EXTRA[extra]],
+            "--", "--model_name_or_path", "t5-small", "--do_train"]
+    code, out, err = run_cli(argv)
+    assert code == 0, err
+    code, values, err = run_cli(values_argv(argv))
+    assert code == 0, err
+    diff = diff_objects(parse(out), comparable(helm.objects(values, tmp_path)))
+    assert not diff, f"{helm.version}: chart and render differ for {extra}:\n{diff}"
