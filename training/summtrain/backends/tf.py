@@ -46,7 +46,8 @@ class TFRun:
 
         self.args, self.plan, self.t = args, plan, args.training
         self.training_args = self.t
-        _configure_precision(self.t)
+        _set_log_level(self.t.log_level)
+        tf_strategy.configure_runtime(self.t)
         self.strategy, self.placement = tf_strategy.make_strategy(getattr(self.args.summtrain, "tpu", None))
         log.info("tf back end: %s, %d replica(s), %s", self.placement.kind, self.strategy.num_replicas_in_sync,
                  self.placement.task or "single worker")
@@ -85,6 +86,8 @@ class TFRun:
         after = self._evaluate_and_predict()
         if chief:
             _model_card(self.args, after)
+            if self.t.push_to_hub:
+                _push_to_hub(self.t, self.token)
             report.print_summary(before, after, self.plan.output_dir,
                                  len(self.prepared.eval) if self.prepared.eval else None)
         return 0
@@ -155,6 +158,7 @@ class TFRun:
         from transformers.modeling_tf_utils import keras
 
         logdir = os.environ.get("TENSORBOARD_LOGGING_DIR") or str(Path(self.t.output_dir) / "runs")
+        logdir = str(Path(logdir) / self.t.run_name) if self.t.run_name else logdir
         return [keras.callbacks.TensorBoard(log_dir=logdir, update_freq=max(int(self.t.logging_steps), 1))]
 
     def learning_rate(self) -> float:
@@ -236,18 +240,27 @@ def _no_wait(desc: str = ""):
     return contextlib.nullcontext()
 
 
-def _configure_precision(t) -> None:
-    """--bf16: Keras mixed_bfloat16; --fp16: mixed_float16 (GPU only; loss scaling by Keras)."""
-    if not (t.bf16 or t.fp16):
-        return
-    import tensorflow as tf
-    from transformers.modeling_tf_utils import keras
+def _push_to_hub(t, token: Optional[str]) -> None:
+    """--push_to_hub: output_dir (model, tokenizer, results, card; not the checkpoints) to
+    --hub_model_id, else a repo named after output_dir."""
+    from huggingface_hub import HfApi
 
-    if t.fp16 and not tf.config.list_physical_devices("GPU"):
-        log.warning("--fp16 needs a GPU and none is here: training in fp32 (pass --bf16 for mixed precision "
-                    "on CPU or TPU)")
-        return
-    keras.mixed_precision.set_global_policy("mixed_float16" if t.fp16 else "mixed_bfloat16")
+    api = HfApi(token=token)
+    repo = api.create_repo(t.hub_model_id or Path(t.output_dir).resolve().name, private=bool(t.hub_private_repo),
+                           exist_ok=True)
+    api.upload_folder(repo_id=repo.repo_id, folder_path=t.output_dir, commit_message="End of training",
+                      ignore_patterns=["checkpoint-*", "checkpoint-*/**", "runs/**", outputs.MARKER])
+    log.info("pushed %s to %s", t.output_dir, repo)
+
+
+def _set_log_level(level: str) -> None:
+    """--log_level (other than the default `passive`) for summtrain's and transformers' loggers."""
+    if level and level != "passive":
+        from transformers.utils import logging as hf_logging
+
+        numeric = {"detail": logging.DEBUG, "debug": logging.DEBUG}.get(level, getattr(logging, level.upper()))
+        log.setLevel(numeric)
+        hf_logging.set_verbosity(numeric)
 
 
 def _take_token(args: TrainArgs) -> Optional[str]:

@@ -104,24 +104,24 @@ def check_values(targs: TrainArgs) -> None:
     if not t.output_dir:
         raise UsageError("--output_dir is required: pass a folder for the checkpoints and results")
     _positive(t, "per_device_train_batch_size", "per_device_eval_batch_size", "learning_rate")
-    rules = [
-        (t.gradient_accumulation_steps != 1, "--gradient_accumulation_steps > 1 (tf-keras optimizers do not "
+    rules = [  # (cannot honour, "what: how to fix")
+        (t.gradient_accumulation_steps != 1, "--gradient_accumulation_steps above 1 (tf-keras optimizers do not "
          "accumulate): raise --per_device_train_batch_size instead"),
-        (t.label_smoothing_factor, "--label_smoothing_factor (the TF models compute their own loss)"),
-        (t.lr_scheduler_type not in SCHEDULES, f"--lr_scheduler_type {t.lr_scheduler_type} (the tf back end "
-         f"has {', '.join(SCHEDULES)})"),
-        (t.optim not in ADAMW, f"--optim {t.optim} (the tf back end trains with AdamW)"),
-        (t.save_strategy == "best", "--save_strategy best (needs --metric_for_best_model)"),
+        (t.label_smoothing_factor, "--label_smoothing_factor (the TF models compute their own loss): remove it"),
+        (t.lr_scheduler_type not in SCHEDULES, f"--lr_scheduler_type {t.lr_scheduler_type}: pick one of "
+         f"{', '.join(SCHEDULES)}"),
+        (t.optim not in ADAMW, f"--optim {t.optim} (it trains with AdamW): pick {' or '.join(ADAMW)}"),
+        (t.save_strategy == "best", "--save_strategy best: use steps or epoch"),
         (t.eval_strategy == "steps" and not (t.eval_steps or t.logging_steps),
-         "--eval_strategy steps without --eval_steps"),
-        (t.fp16 and t.bf16, "--fp16 together with --bf16"),
-        (bool(set(_report_to(t)) - set(REPORTERS)), f"--report_to {' '.join(_report_to(t))} (the tf back end "
-         f"reports to {', '.join(REPORTERS)})"),
-        (targs.model.resize_position_embeddings, "--resize_position_embeddings"),
+         "--eval_strategy steps without --eval_steps: pass --eval_steps N"),
+        (t.fp16 and t.bf16, "--fp16 together with --bf16: keep one"),
+        (bool(set(_report_to(t)) - set(REPORTERS)), f"--report_to {' '.join(_report_to(t))}: pick one of "
+         f"{', '.join(REPORTERS)}"),
+        (targs.model.resize_position_embeddings, "--resize_position_embeddings: lower --max_source_length instead"),
     ]
     for failed, what in rules:
         if failed:
-            raise UsageError(f"the tf back end does not support {what}: change the flag or use --backend trainer")
+            raise UsageError(f"the tf back end does not support {what} (or use --backend trainer)")
     if t.warmup_steps is not None and t.warmup_steps < 0:
         raise UsageError(f"--warmup_steps {t.warmup_steps} must be >= 0")
 

@@ -180,6 +180,6 @@ def restore_checkpoint(ckpt: Path, model, optimizer) -> tuple[int, list[dict]]:
                              "pass a checkpoint-N folder written by summtrain")
         load_pytorch_state_dict_in_tf2_model(model, weights)
         optimizer.iterations.assign(step)
-        log.warning("%s was written by a torch back end: weights and step restored, the optimizer's "
-                    "moments start from zero", ckpt)
+        log.warning("%s has no TF optimizer state (a torch back end's checkpoint, or --save_only_model): "
+                    "weights and step restored, the optimizer's moments start from zero", ckpt)
     return step, list(state.get("log_history", []))

@@ -85,6 +85,29 @@ def _cpu_devices(environ: Mapping[str, str]) -> int:
     return int(raw)
 
 
+def configure_runtime(training_args) -> None:
+    """Process-wide TF settings from the flags, before any device is touched: --use_cpu, --seed,
+    --full_determinism, --tf32, --bf16/--fp16 (Keras mixed precision)."""
+    import logging
+
+    import tensorflow as tf
+    from transformers.modeling_tf_utils import keras
+
+    t = training_args
+    if t.use_cpu:
+        tf.config.set_visible_devices([], "GPU")
+    keras.utils.set_random_seed(t.seed)
+    if t.full_determinism:
+        tf.config.experimental.enable_op_determinism()
+    if t.tf32 is not None:
+        tf.config.experimental.enable_tensor_float_32_execution(bool(t.tf32))
+    if t.fp16 and not tf.config.list_physical_devices("GPU"):
+        logging.getLogger("summtrain").warning(
+            "--fp16 needs a GPU and none is here: training in fp32 (pass --bf16 for mixed precision on CPU or TPU)")
+    elif t.fp16 or t.bf16:
+        keras.mixed_precision.set_global_policy("mixed_float16" if t.fp16 else "mixed_bfloat16")
+
+
 def make_strategy(tpu: str | None = None, environ: Mapping[str, str] = os.environ):
     """(strategy, Placement) for this process."""
     import tensorflow as tf

@@ -13,6 +13,7 @@ so every checkpoint this back end writes loads in the torch back ends too.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
@@ -73,10 +74,23 @@ def load_tf_model(model_dir: Path, config=None):
         raise UsageError(f"no weights the TF back end can load in {model_dir} (found: {found}): it needs "
                          f"{SAFETENSORS} (PyTorch layout) or {TF_WEIGHTS}; re-save a .bin checkpoint "
                          "with save_pretrained(safe_serialization=True)")
-    model = TFAutoModelForSeq2SeqLM.from_config(config)
-    model(model.dummy_inputs, training=False)  # create the variables
-    load_pytorch_state_dict_in_tf2_model(model, state, allow_missing_keys=False)
+    with _quiet_transformers():  # "All PyTorch model weights were used ..." and the TF deprecation notice
+        model = TFAutoModelForSeq2SeqLM.from_config(config)
+        model(model.dummy_inputs, training=False)  # create the variables
+        load_pytorch_state_dict_in_tf2_model(model, state, allow_missing_keys=False)
     return model
+
+
+@contextlib.contextmanager
+def _quiet_transformers():
+    from transformers.utils import logging as hf_logging
+
+    previous = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(previous)
 
 
 def new_tf_model(config):
