@@ -13,12 +13,14 @@ one job (disjoint shards, identical weights).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
 import os
 import re
 import shutil
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Optional
@@ -193,6 +195,25 @@ def to_cpu(obj):
     if isinstance(obj, (list, tuple)):
         return type(obj)(to_cpu(v) for v in obj)
     return obj
+
+
+class Preemption:
+    """SIGTERM (what Kubernetes sends before it evicts a pod) becomes "checkpoint now and stop"."""
+
+    def __init__(self):
+        self.requested = False
+        self.stopped_at: Optional[int] = None
+
+    def _handler(self, signum, frame) -> None:
+        self.requested = True
+
+    @contextlib.contextmanager
+    def installed(self):
+        previous = signal.signal(signal.SIGTERM, self._handler)
+        try:
+            yield self
+        finally:
+            signal.signal(signal.SIGTERM, previous)
 
 
 # --- loss bookkeeping --------------------------------------------------------------------------

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Optional
 
-from summtrain.backends import _evaluate, _launch_check, _loop, _runner
+from summtrain.backends import PREEMPTED_EXIT_CODE, _evaluate, _launch_check, _loop, _runner
 from summtrain.errors import UsageError
 
 log = logging.getLogger("summtrain.accelerate")
@@ -163,6 +163,7 @@ class Loop:
         self.scheduler = _loop.make_scheduler(self.optimizer, training_args, self.plan.max_steps)
         self.smoother = _loop.label_smoother(training_args)
         self.global_step, self.log_history, self.meter = 0, [], _loop.LossMeter()
+        self.preemption = _loop.Preemption()
         self.pad_id = tokenizer.pad_token_id if tokenizer is not None else 0
 
     def resume(self, ckpt: Optional[Path]) -> int:
@@ -197,9 +198,21 @@ class Loop:
         if self.evaluate is not None and _loop.eval_due(self.args, self.global_step, end_of_epoch):
             metrics = self.evaluate(self.model)
             self.log_history.append({**metrics, "epoch": round(epoch, 4), "step": self.global_step})
-        if _loop.checkpoint_due(self.checkpointing, self.global_step, end_of_epoch):
+        stop = self.stop_requested()  # every process takes part in this decision at every update
+        if _loop.checkpoint_due(self.checkpointing, self.global_step, end_of_epoch) or stop:
             save_checkpoint(self.acc, self.model, self.tokenizer, self.optimizer, self.scheduler,
                             self.state(epoch), self.args)
+        if stop:
+            self.preemption.stopped_at = self.global_step
+
+    def stop_requested(self) -> bool:
+        """SIGTERM on any process stops every process at the same update."""
+        if self.acc.num_processes > 1:
+            import torch
+
+            flag = torch.tensor([1.0 if self.preemption.requested else 0.0], device=self.acc.device)
+            self.preemption.requested = bool(self.acc.reduce(flag, reduction="sum").item() > 0)
+        return self.preemption.requested
 
     def step(self, batch) -> bool:
         """One micro-batch; True when it completed an optimizer update."""
@@ -234,10 +247,10 @@ class Loop:
                 epoch = epoch_index + (i + 1) / plan.batches_per_epoch
                 end = i + 1 == plan.batches_per_epoch or self.global_step >= plan.max_steps
                 self.after_update(epoch, end_of_epoch=end and i + 1 == plan.batches_per_epoch)
-                if self.global_step >= plan.max_steps:
+                if self.global_step >= plan.max_steps or self.preemption.stopped_at is not None:
                     break
             skip = 0
-            if self.global_step >= plan.max_steps:
+            if self.global_step >= plan.max_steps or self.preemption.stopped_at is not None:
                 break
         runtime = time.perf_counter() - start
         return _loop.train_metrics(
@@ -292,7 +305,13 @@ def run(args, plan) -> int:
     if t.do_train:
         loop = Loop(accelerator, model, tokenizer, prepared.train, collator, t, checkpointing=checkpointing,
                     evaluate=evaluate if loader is not None else None)
-        metrics = loop.run(Path(plan.resume_from) if plan.resume_from else None)
+        with loop.preemption.installed():
+            metrics = loop.run(Path(plan.resume_from) if plan.resume_from else None)
+        if loop.preemption.stopped_at is not None:
+            log.warning("SIGTERM: saved checkpoint-%d in %s; run the same command again to resume",
+                        loop.preemption.stopped_at, t.output_dir)
+            accelerator.end_training()
+            return PREEMPTED_EXIT_CODE
         model = loop.model
         save_trained(accelerator, loop, tokenizer, args, metrics)
     else:
