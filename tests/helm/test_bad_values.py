@@ -39,6 +39,7 @@ BAD = {
     "TF with a torch image": ("framework: tf\n", ["image", "torch", "framework tf"]),
     "torch with an XLA image": ("image: ghcr.io/x/summtrain:xla-1\n", ["image", "xla"]),
     "token as a literal env": ("env: {HF_TOKEN_VALUE: hf_abc}\n", ["env.HF_TOKEN_VALUE", "hfTokenSecret"]),
+    "token pasted as the secret name": ("hfTokenSecret: hf_AbCdEf0123\n", ["hfTokenSecret"]),
     "reserved env": ("env: {HF_TOKEN: hf_abc}\n", ["env.HF_TOKEN"]),
     "hub token in the training flags": ("train: [--hub_token, hf_abc]\n", ["--hub_token", "hfTokenSecret"]),
     "output_dir off the volume": ("train: [--output_dir, /tmp/out]\n", ["--output_dir", "/workspace/"]),
