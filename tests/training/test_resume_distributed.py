@@ -64,7 +64,7 @@ def test_sigterm_saves_a_checkpoint_and_a_rerun_resumes_with_state_intact(tmp_pa
     assert steps == list(range(1, MAX_STEPS + 1))  # no step trained twice, none skipped
     for entry in state["log_history"]:
         if "learning_rate" in entry:  # the scheduler continued where it stopped
-            expected = LR * (MAX_STEPS - entry["step"]) / MAX_STEPS
+            expected = LR * (MAX_STEPS - entry["step"] + 1) / MAX_STEPS  # the rate used by that step
             assert entry["learning_rate"] == pytest.approx(expected, rel=1e-4, abs=1e-9), entry
 
 
