@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from summlaunch import docker_run, images
+from summlaunch import docker_job, docker_run, images
 from summlaunch.errors import SummlaunchError
 
 
@@ -21,7 +21,7 @@ def test_default_is_the_embedded_run_with_host_outputs(tmp_path, monkeypatch):
     monkeypatch.delenv("HF_TOKEN", raising=False)
     monkeypatch.delenv("HUGGING_FACE_HUB_TOKEN", raising=False)
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-    job = docker_run.plan(parse("--docker", "--framework", "torch-cpu"), ["--max_steps", "5"])
+    job = docker_job.plan(parse("--docker", "--framework", "torch-cpu"), ["--max_steps", "5"])
     assert job.image == images.image_ref("torch-cpu")
     assert job.command == ("summtrain", "--max_steps", "5", "--output_dir", "/workspace/outputs/summlaunch-run")
     assert job.mounts == {str(tmp_path / "outputs" / "summlaunch-run"): "/workspace/outputs/summlaunch-run",
@@ -31,14 +31,14 @@ def test_default_is_the_embedded_run_with_host_outputs(tmp_path, monkeypatch):
 
 def test_output_dir_flag_is_mounted_and_rewritten(tmp_path):
     out = tmp_path / "runs" / "r1"
-    job = docker_run.plan(parse("--docker", "--image", "img:1"), ["--do_train", "--output_dir", str(out)])
+    job = docker_job.plan(parse("--docker", "--image", "img:1"), ["--do_train", "--output_dir", str(out)])
     assert job.command == ("summtrain", "--do_train", "--output_dir", "/workspace/outputs/r1")
     assert job.mounts[str(out)] == "/workspace/outputs/r1" and job.image == "img:1"
 
 
 def test_token_comes_from_the_host_environment_not_argv(monkeypatch):
     monkeypatch.setenv("HF_TOKEN", "hf_secret_value")
-    job = docker_run.plan(parse("--docker", "--image", "img:1"), [])
+    job = docker_job.plan(parse("--docker", "--image", "img:1"), [])
     assert job.env["HF_TOKEN"] == "hf_secret_value"
     assert not any("hf_secret_value" in part for part in job.command)
 
@@ -49,18 +49,18 @@ def test_token_comes_from_the_host_environment_not_argv(monkeypatch):
     ("all", ["torchrun", "--standalone", "--nproc_per_node=gpu", "-m", "summtrain"]),
 ])
 def test_gpus_pick_the_single_node_command(gpus, command):
-    job = docker_run.plan(parse("--docker", "--image", "img:1", "--gpus", gpus), [])
+    job = docker_job.plan(parse("--docker", "--image", "img:1", "--gpus", gpus), [])
     assert list(job.command[: len(command)]) == command and job.gpus == gpus
 
 
 def test_bad_gpus_value_is_rejected():
     with pytest.raises(SummlaunchError, match="--gpus 'two'"):
-        docker_run.plan(parse("--docker", "--image", "img:1", "--gpus", "two"), [])
+        docker_job.plan(parse("--docker", "--image", "img:1", "--gpus", "two"), [])
 
 
 def test_container_path_as_output_dir_is_rejected():
     with pytest.raises(SummlaunchError, match="give a host directory"):
-        docker_run.plan(parse("--docker", "--image", "img:1"), ["--output_dir", "/workspace/outputs/x"])
+        docker_job.plan(parse("--docker", "--image", "img:1"), ["--output_dir", "/workspace/outputs/x"])
 
 
 def test_gpu_device_requests():
