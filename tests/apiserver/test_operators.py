@@ -38,6 +38,9 @@ def test_pytorchjob_pods_env_labels_and_success(fake_cluster):
     assert types == ["Created", "Succeeded"]
     assert job["status"]["replicaStatuses"]["Master"]["succeeded"] == 1
     assert "SuccessfulCreatePod" in _reasons(fake_cluster, "demo")
+    service = fake_cluster.get("services", "demo-worker-1")
+    assert service["spec"]["clusterIP"] == "None"
+    assert service["spec"]["selector"]["training.kubeflow.org/replica-index"] == "1"
     assert {"Scheduled", "Pulling", "Pulled", "Created", "Started"} <= set(_reasons(fake_cluster, "demo-master-0"))
 
 
@@ -67,6 +70,7 @@ def test_jobset_pods_labels_and_completion(fake_cluster):
     assert one["spec"]["hostname"] == "tpu-slice-1-1" and one["spec"]["subdomain"] == "tpu"
     assert {"name": "JOB_COMPLETION_INDEX", "value": "1"} in one["spec"]["containers"][0]["env"]
     assert fake_cluster.get("jobsets", "tpu")["status"]["terminalState"] == "Completed"
+    assert fake_cluster.get("services", "tpu")["spec"]["selector"] == {"jobset.sigs.k8s.io/jobset-name": "tpu"}
 
 
 def test_trainjob_nodes_from_the_runtime(fake_cluster):
@@ -178,3 +182,14 @@ def test_missing_secret_holds_the_container(fake_cluster):
         "data": {"token": "c2VjcmV0"}})
     wait_for(lambda: condition(fake_cluster, "pytorchjobs", "demo", "Succeeded"), what="Succeeded")
     assert seen["HF_TOKEN"] == "secret" and seen["RANK"] == "0"
+
+
+def test_crash_loop_events_are_aggregated(fake_cluster):
+    fake_cluster.kubelet.script("demo-master-0", exit_code=1)
+    _create(fake_cluster, pytorchjob())
+    wait_for(lambda: (fake_cluster.store.find(fake_cluster.pods, "default", "demo-master-0") or {}).get(
+        "status", {}).get("containerStatuses", [{}])[0].get("restartCount", 0) >= 3, what="three restarts")
+    backoffs = [e for e in fake_cluster.events(involved="demo-master-0") if e["reason"] == "BackOff"]
+    assert len(backoffs) == 1 and backoffs[0]["count"] >= 3
+    waiting = fake_cluster.get("pods", "demo-master-0")["status"]["containerStatuses"][0]["state"]
+    assert "running" in waiting or waiting["waiting"]["reason"] == "CrashLoopBackOff"

@@ -70,7 +70,7 @@ class Controller:
             parent[key] = False
         job = self.cluster.store.mutate(res, namespace, name, resume)
         self.cluster.recorder.emit(job, "Admitted", "Admitted by ClusterQueue cluster-queue, wait time since "
-                    "reservation was 0s", component="kueue-admission")
+                                   "reservation was 0s", component="kueue-admission")
 
     def _find_job(self, namespace: str, name: str):
         for kind in JOB_KINDS:
@@ -126,7 +126,7 @@ class Controller:
         if not status.get("conditions") and job["kind"] in cond.KUBEFLOW_KINDS:
             cond.set_condition(status, job["kind"], "created", True, cond.message(job, "created"))
             self.cluster.recorder.emit(job, cond.reason(job["kind"], "created"), cond.message(job, "created"),
-                        component=self._component(job))
+                                       component=self._component(job))
         job = self._apply_holds(res, job)
         if is_suspended(job):
             self._suspend(res, job, status)
@@ -163,7 +163,7 @@ class Controller:
                 self.cluster.store.delete(self.cluster.pods, pod["metadata"]["namespace"], pod["metadata"]["name"])
         if cond.set_condition(status, job["kind"], "suspended", True, cond.message(job, "suspended")):
             self.cluster.recorder.emit(job, cond.reason(job["kind"], "suspended"), cond.message(job, "suspended"),
-                        component=self._component(job))
+                                       component=self._component(job))
         self._store_status(res, job, status)
 
     def _runtime(self, job: dict) -> dict | None:
@@ -214,9 +214,9 @@ class Controller:
             for pod in mine:  # the operator deletes the failed pod and creates it again, same name
                 self.cluster.store.delete(self.cluster.pods, pod["metadata"]["namespace"], pod["metadata"]["name"])
             self._restarts[uid] = self._restarts.get(uid, 0) + 1
-            self.cluster.recorder.emit(job, cond.reason(job["kind"], "restarting"),
-                        cond.message(job, "restarting", f"{plan.replica_type} replica(s) failed"), "Warning",
-                        self._component(job))
+            text = cond.message(job, "restarting", f"{plan.replica_type} replica(s) failed")
+            self.cluster.recorder.emit(job, cond.reason(job["kind"], "restarting"), text, "Warning",
+                                       self._component(job))
             return True
         if len(mine) <= plan.backoff_limit:  # the Job controller makes a new pod (new name), up to backoffLimit
             self._restarts[uid] = self._restarts.get(uid, 0) + 1
@@ -256,7 +256,28 @@ class Controller:
         pod = self.cluster.store.create(self.cluster.pods, {"apiVersion": "v1", "kind": "Pod", "metadata": pod_meta,
                                                              "spec": spec, "status": {"phase": "Pending"}})
         self.cluster.recorder.emit(job, "SuccessfulCreatePod", f"Created pod: {pod['metadata']['name']}",
-                    component=self._component(job))
+                                   component=self._component(job))
+        self._ensure_service(job, plan, owner, spec)
+
+    def _ensure_service(self, job: dict, plan, owner: dict, spec: dict) -> None:
+        """The headless Service the operator makes: one per Kubeflow replica pod, one per JobSet subdomain."""
+        name = plan.name if job["kind"] in cond.KUBEFLOW_KINDS else plan.subdomain
+        namespace = job["metadata"].get("namespace", "default")
+        services = self.cluster.resource("services")
+        if not name or self.cluster.store.find(services, namespace, name) is not None:
+            return
+        ports = [{"name": p.get("name", f"port-{p['containerPort']}"), "port": p["containerPort"]}
+                 for c in spec.get("containers") or [] for p in c.get("ports") or []]
+        if job["kind"] in cond.KUBEFLOW_KINDS:
+            selector = dict(plan.labels)
+        else:
+            selector = {"jobset.sigs.k8s.io/jobset-name": job["metadata"]["name"]}
+        self.cluster.store.create(services, {
+            "apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": name, "namespace": namespace, "labels": dict(plan.labels), "ownerReferences": [owner]},
+            "spec": {"clusterIP": "None", "selector": selector, "ports": ports, "publishNotReadyAddresses": True}})
+        self.cluster.recorder.emit(job, "SuccessfulCreateService", f"Created service: {name}",
+                                   component=self._component(job))
 
     def _write_status(self, res, job, status, plans, pods, state: str, detail: str) -> None:
         kind = job["kind"]
@@ -275,7 +296,7 @@ class Controller:
                 status["terminalState"] = "Completed" if state == "succeeded" else "Failed"
         if any(changed):
             self.cluster.recorder.emit(job, cond.reason(kind, state), cond.message(job, state, detail),
-                        "Warning" if state == "failed" else "Normal", self._component(job))
+                                       "Warning" if state == "failed" else "Normal", self._component(job))
         status.update(self._replica_status(job, plans, pods))
         self._store_status(res, job, status)
 
