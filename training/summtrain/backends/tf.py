@@ -78,7 +78,7 @@ class TFRun:
         chief = self.placement.is_chief
         if chief:
             outputs.write_run_marker(self.plan.output_dir, self.plan.identity)
-        before = self.evaluate("eval")[0] if self._want_before() else None
+        before = self.evaluate("eval")[0] if chief and self._want_before() else None
         if self.t.do_train:
             code = self.train()
             if code:
