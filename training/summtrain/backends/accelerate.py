@@ -72,9 +72,14 @@ def make_accelerator(training_args):
 
     cpu = bool(training_args.use_cpu) or not torch.cuda.is_available()
     handlers = [InitProcessGroupKwargs(timeout=timedelta(seconds=training_args.ddp_timeout))]
-    if training_args.ddp_find_unused_parameters is not None:
-        handlers.append(DistributedDataParallelKwargs(
-            find_unused_parameters=training_args.ddp_find_unused_parameters))
+    ddp = {"find_unused_parameters": training_args.ddp_find_unused_parameters,
+           "bucket_cap_mb": training_args.ddp_bucket_cap_mb, "broadcast_buffers": training_args.ddp_broadcast_buffers,
+           "static_graph": training_args.ddp_static_graph}
+    ddp = {k: v for k, v in ddp.items() if v is not None}
+    if ddp:
+        handlers.append(DistributedDataParallelKwargs(**ddp))
+    if training_args.tf32 is not None and torch.cuda.is_available():
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = bool(training_args.tf32)
     return Accelerator(
         cpu=cpu,
         mixed_precision=mixed_precision(training_args),
@@ -278,8 +283,11 @@ def run(args, plan) -> int:
 
     from summtrain.credentials import take_token
 
+    import transformers
+
     t = args.training
     _loop.reject_unsupported("accelerate", args.given)
+    transformers.utils.logging.set_verbosity(t.get_process_log_level())
     checkpointing = _loop.checkpointing_spec(t, args.summtrain.checkpointing_steps)
     accelerator = start(t)
     set_seed(t.seed)
