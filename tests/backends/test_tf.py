@@ -155,3 +155,28 @@ def test_two_workers_train_one_model(single: Path, tmp_path: Path):
     assert not set(shards[0]) & set(shards[1])
     assert max_difference(single, out) < 1e-5
     assert "saved" in logs[0] and "saved" not in logs[1]
+
+
+def test_sigterm_saves_a_checkpoint_and_exits_143(tmp_path: Path):
+    """What Kubernetes sends before evicting a pod: finish the step, save, exit 128 + SIGTERM."""
+    import signal
+    import time
+
+    out = tmp_path / "out"
+    argv = [sys.executable, "-m", "summtrain", *TRAIN, "--output_dir", str(out), "--max_steps", "400",
+            "--per_device_train_batch_size", "16", "--save_strategy", "no", "--do_eval", "false",
+            "--do_predict", "false"]
+    log_file = tmp_path / "log.txt"
+    with open(log_file, "w") as log:
+        proc = subprocess.Popen(argv, cwd=tmp_path, env=_env(tmp_path), stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 300
+            while "step 4/400" not in log_file.read_text() and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.5)
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=120) == 143, log_file.read_text()[-2000:]
+        finally:
+            proc.kill()
+    saved = [p for p in out.iterdir() if p.name.startswith("checkpoint-")]
+    assert len(saved) == 1 and (saved[0] / "tf_state").is_dir() and (saved[0] / "trainer_state.json").is_file()
+    assert int(saved[0].name.split("-")[1]) >= 4

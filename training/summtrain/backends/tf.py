@@ -55,6 +55,7 @@ class TFRun:
         self.log_history: list[dict] = []
         self.checkpoint_spec = _loop.checkpointing_spec(self.t, None)
         self.optimizer = None
+        self.saved_step = -1
 
     # --- set-up ------------------------------------------------------------------------------------
     def _load(self) -> None:
@@ -151,6 +152,8 @@ class TFRun:
             self.model.fit(dataset, epochs=epoch + 1, initial_epoch=epoch, steps_per_epoch=steps,
                            callbacks=[callback] + self._reporters(), verbose=verbose)
             skip = 0
+        if callback.preempted and self.saved_step != self.global_step:  # SIGTERM between two epochs
+            self.save_now()
 
     def _reporters(self) -> list:
         if "tensorboard" not in report_to(self.t) or not self.placement.is_chief:
@@ -179,6 +182,7 @@ class TFRun:
                                        global_step=self.global_step, epoch=self.global_step / self.steps_per_epoch,
                                        max_steps=self.max_steps, log_history=self.log_history,
                                        training_args=self.t, placement=self.placement)
+        self.saved_step = self.global_step
         if self.placement.is_chief:
             log.info("saved %s", ckpt)
 
