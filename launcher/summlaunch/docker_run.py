@@ -65,7 +65,7 @@ def run(args: argparse.Namespace, train_argv: list[str]) -> int:
         mounts = " ".join(f"-v {host}:{inside}" for host, inside in job.mounts.items())
         gpus = f" --gpus {job.gpus}" if job.gpus else ""
         names = " ".join(f"-e {k}" if k in TOKEN_VARIABLES else f"-e {k}={v}" for k, v in job.env.items())
-        print(f"docker run --rm --user {job.user}{gpus} {mounts} {names} {job.image} {shlex.join(job.command)}")
+        print(f"docker run --rm --init --user {job.user}{gpus} {mounts} {names} {job.image} {shlex.join(job.command)}")
         return 0
     engine = docker_engine.connect()
     if engine.image_attrs(job.image) is None:
