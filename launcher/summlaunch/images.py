@@ -25,6 +25,7 @@ from summlaunch.image_rules import Pin, PinError, check, load_versions, normaliz
 # Bump when the way a build context is laid out changes (it changes every tag).
 CONTEXT_FORMAT = 1
 REPOSITORY = "summtrain"
+_IMAGE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@+-]*$")
 _SKIP_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache"}
 _SKIP_SUFFIXES = (".pyc", ".pyo")
 
@@ -97,6 +98,9 @@ def resolve(framework: str, pins: Sequence[str] = (), base_image: str | None = N
         chosen[pin.key] = pin
         user.add(pin.key)
     base = base_image or stack["base"].format(python=python)
+    if not _IMAGE_RE.match(base):
+        raise PinError(f"--base-image {base!r}: not an image reference (e.g. python:3.11-slim, "
+                       "registry.example.com/team/base:1.0)")
     cuda = _base_cuda(base, stack.get("cuda"), base_image is not None)
     conflicts = check(chosen, python, cuda)
     if conflicts:

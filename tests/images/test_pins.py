@@ -130,3 +130,9 @@ def test_training_package_override_must_be_a_package(tmp_path, monkeypatch):
     monkeypatch.setenv("SUMMLAUNCH_TRAINING_PACKAGE", str(tmp_path))
     with pytest.raises(images.PinError, match="not a summtrain package folder"):
         images.image_ref("torch-cpu")
+
+
+@pytest.mark.parametrize("base", ["python:3.11-slim\nRUN curl evil", "bad image", "'quoted'"])
+def test_base_image_must_be_a_plain_reference(base):
+    with pytest.raises(images.PinError, match="not an image reference"):
+        images.resolve("torch-cpu", base_image=base)
