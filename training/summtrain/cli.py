@@ -51,6 +51,8 @@ def run(argv: Sequence[str]) -> int:
     plan = checks.validate(args, reachable)
     if args.embedded_default:
         log.info("embedded default: tiny T5 on the bundled data, writing to %s", plan.output_dir.resolve())
+    elif "output_dir" not in args.given:
+        log.info("writing to %s (pass --output_dir to choose)", plan.output_dir.resolve())
     return backends.get(args.summtrain.backend).run(args, plan)
 
 
