@@ -260,3 +260,12 @@ def test_many_followers_get_every_line(fake_cluster, apis):
     for t in threads:
         t.join(30)
     assert all(results[p].splitlines() == [f"l{i}" for i in range(300)] for p in pods)
+
+
+def test_discovery_of_a_missing_group_is_404(fake_cluster_factory):
+    fake = fake_cluster_factory(installed_crds=("jobsets.jobset.x-k8s.io",))
+    assert raw(fake, "GET", "/apis/kubeflow.org/v1")[0] == 404
+    code, doc = raw(fake, "GET", "/apis/jobset.x-k8s.io/v1alpha2")
+    assert code == 200 and [r["name"] for r in doc["resources"]] == ["jobsets", "jobsets/status"]
+    groups = [g["name"] for g in raw(fake, "GET", "/apis")[1]["groups"]]
+    assert groups == ["apiextensions.k8s.io", "jobset.x-k8s.io"]

@@ -64,12 +64,16 @@ class Api:
         if parts == ["apis"]:
             return discovery.api_group_list(self.catalog)
         if len(parts) == 2 and parts[0] == "api":
-            return discovery.resource_list(self.catalog, "", parts[1]) or {}
-        if len(parts) == 2 and parts[0] == "apis":
-            return discovery.api_group(self.catalog, parts[1]) or {}
-        if len(parts) == 3 and parts[0] == "apis":
-            return discovery.resource_list(self.catalog, parts[1], parts[2]) or {}
-        return None
+            doc = discovery.resource_list(self.catalog, "", parts[1])
+        elif len(parts) == 2 and parts[0] == "apis":
+            doc = discovery.api_group(self.catalog, parts[1])
+        elif len(parts) == 3 and parts[0] == "apis":
+            doc = discovery.resource_list(self.catalog, parts[1], parts[2])
+        else:
+            return None
+        if doc is None:  # a group or version nothing serves (e.g. a CRD that is not installed)
+            raise _not_served()
+        return doc
 
     def _resource(self, group: str, version: str, rest: list[str]):
         namespace = None
@@ -107,7 +111,7 @@ class Api:
             out = self.list(res, namespace, q)
             return Response(200, printer(out["items"], True) if printer else out)
         if verb == "watch":
-            return watches.open_stream(self.cluster, res, namespace, q, *self._selectors(q), self._printer(req, res))
+            return watches.open_stream(self.cluster, res, namespace, q, *self._selectors(q), printer)
         if verb == "deletecollection":
             return Response(200, self.delete_collection(res, namespace, q))
         if verb == "delete":

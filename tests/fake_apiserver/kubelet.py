@@ -33,6 +33,7 @@ class PodRun:
     uid: str
     script: PodScript
     kill_code: int | None = None
+    kill_reason: str = "Error"
     last_state: dict = field(default_factory=dict)  # lastState of the main container (after a restart)
     proc: subprocess.Popen | None = None
     stop: threading.Event = field(default_factory=threading.Event)
@@ -69,10 +70,10 @@ class Kubelet:
         with self._lock:
             return next((s for s in self.scripts if s.matches(namespace, name)), PodScript())
 
-    def kill(self, name: str, namespace: str = "default", exit_code: int = 137) -> None:
-        """Kill the pod's running container (as the OOM killer or a node failure would)."""
+    def kill(self, name: str, namespace: str = "default", exit_code: int = 137, reason: str = "Error") -> None:
+        """Kill the pod's running container (reason "OOMKilled" to play the OOM killer)."""
         run = self._run_named(namespace, name)
-        run.kill_code = exit_code
+        run.kill_code, run.kill_reason = exit_code, reason
         if run.proc and run.proc.poll() is None:
             os.killpg(run.proc.pid, signal.SIGKILL)
 
@@ -278,24 +279,32 @@ class Kubelet:
         return 128 - code if code < 0 else code
 
     def _finish(self, run: PodRun, pod: dict, container: dict, code: int, started: str, restarts: int) -> bool:
-        terminated = {"terminated": {"exitCode": code, "reason": "Completed" if code == 0 else
-                                     ("OOMKilled" if code == 137 and run.kill_code == 137 else "Error"),
-                                     "startedAt": started, "finishedAt": now_iso()}}
-        policy = pod["spec"].get("restartPolicy", "Always")
+        """The main container ended: restart it in place (True) or end the pod's phase (False).
+
+        As a real kubelet: the container shows `terminated` first; the first restart is immediate,
+        later ones wait in CrashLoopBackOff (a `BackOff` event) with lastState = the termination.
+        """
+        reason = run.kill_reason if run.kill_code is not None else ("Completed" if code == 0 else "Error")
+        terminated = {"terminated": {"exitCode": code, "reason": reason, "startedAt": started,
+                                     "finishedAt": now_iso()}}
         self.cluster.logs.current(run.uid, container["name"]).close()  # followers of this container end
-        if policy == "Always" or (policy == "OnFailure" and code != 0):
-            backoff = f"back-off {min(10 * 2 ** restarts, 300)}s restarting failed container={container['name']} " \
-                      f"pod={run.name}_{run.namespace}({run.uid})"
-            run.last_state = terminated
-            self._container_status(run, {"waiting": {"reason": "CrashLoopBackOff", "message": backoff}},
-                                   restarts, False, terminated)
-            self._event(run, "BackOff", f"Back-off restarting failed container {container['name']} in pod "
-                        f"{run.name}_{run.namespace}({run.uid})", "Warning")
-            self._wait(run, min(0.05 * 2 ** restarts, 1.0))
-            return True
         self._container_status(run, terminated, restarts, False, run.last_state)
-        self._update(run, lambda p: p["status"].update(phase="Succeeded" if code == 0 else "Failed"))
-        return False
+        policy = pod["spec"].get("restartPolicy", "Always")
+        if not (policy == "Always" or (policy == "OnFailure" and code != 0)):
+            self._update(run, lambda p: p["status"].update(phase="Succeeded" if code == 0 else "Failed"))
+            return False
+        run.last_state = terminated
+        if restarts == 0:
+            self._wait(run, 0.05)
+            return True
+        target = f"{container['name']} in pod {run.name}_{run.namespace}({run.uid})"
+        backoff = f"back-off {min(10 * 2 ** restarts, 300)}s restarting failed container={container['name']} " \
+                  f"pod={run.name}_{run.namespace}({run.uid})"
+        self._container_status(run, {"waiting": {"reason": "CrashLoopBackOff", "message": backoff}},
+                               restarts, False, terminated)
+        self._event(run, "BackOff", f"Back-off restarting failed container {target}", "Warning")
+        self._wait(run, min(0.05 * 2 ** restarts, 1.0))
+        return True
 
     # -- logs endpoint ------------------------------------------------------------------------------
     def log_for(self, pod: dict, container: str | None, previous: bool):

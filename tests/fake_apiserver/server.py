@@ -102,6 +102,15 @@ class Server(ThreadingHTTPServer):
         self.thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.1},
                                        name="fake-apiserver", daemon=True)
 
+    def handle_error(self, request, client_address) -> None:
+        """A client that drops its connection is normal; anything else is a bug in the fake."""
+        import sys
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError)):
+            return
+        self.cluster.errors.append(error)
+        super().handle_error(request, client_address)
+
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}"
