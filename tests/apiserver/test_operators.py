@@ -112,14 +112,24 @@ def test_kill_restarts_in_place_with_on_failure(fake_cluster):
 
 
 def test_exit_code_policy_recreates_the_pod(fake_cluster):
-    fake_cluster.kubelet.script("demo-worker-0", exit_codes=[143, 0], lines=["w"])
+    attempts = []
+
+    def worker(ctx):  # a recreated pod starts at restartCount 0 again: count attempts here
+        attempts.append(ctx.pod["metadata"]["uid"])
+        yield "w"
+        return 143 if len(attempts) == 1 else 0
+    fake_cluster.kubelet.script("demo-worker-0", lines=worker)
     fake_cluster.kubelet.script("demo-master-0", hold=True)
     _create(fake_cluster, pytorchjob(policy="ExitCode"))
     first = wait_for(lambda: fake_cluster.store.find(fake_cluster.pods, "default", "demo-worker-0"), what="pod")
     wait_for(lambda: (fake_cluster.store.find(fake_cluster.pods, "default", "demo-worker-0") or first)
              ["metadata"]["uid"] != first["metadata"]["uid"], what="a new worker pod")
     assert fake_cluster.get("pods", "demo-worker-0")["spec"]["restartPolicy"] == "Never"
-    assert "PyTorchJobRestarting" in _reasons(fake_cluster, "demo")
+    wait_for(lambda: "PyTorchJobRestarting" in _reasons(fake_cluster, "demo"), what="Restarting event")
+    wait_for(lambda: len(set(attempts)) == 2, what="the new pod's container")
+    wait_for(lambda: condition(fake_cluster, "pytorchjobs", "demo", "Running"), what="Running again")
+    types = [c["type"] for c in fake_cluster.get("pytorchjobs", "demo")["status"]["conditions"]]
+    assert "Restarting" not in types
 
 
 def test_exit_code_below_128_fails_the_job(fake_cluster):

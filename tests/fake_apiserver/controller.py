@@ -182,19 +182,26 @@ class Controller:
 
     def _drive(self, job: dict, plans, pods) -> tuple[str, str]:
         """Create missing pods, replace failed ones the policy retries; the job's state and why."""
-        failed = []
+        failed, restarted = [], []
         for plan in plans:
             mine = [p for p in pods if all(p["metadata"].get("labels", {}).get(k) == v
                                            for k, v in plan.labels.items())]
             phases = [p.get("status", {}).get("phase") for p in mine]
-            if not mine or (phases.count("Failed") == len(mine) and self._retry(job, plan, mine)):
-                self._create_pod(job, plan)
-            elif phases.count("Failed") == len(mine):
+            all_failed = bool(mine) and phases.count("Failed") == len(mine)
+            if all_failed and self._retry(job, plan, mine):
+                restarted.append(plan)
+            elif all_failed:
                 failed.append(plan)
+            if not mine or plan in restarted:
+                self._create_pod(job, plan)
         if failed:
             types = sorted({p.replica_type for p in failed})
             return "failed", ", ".join(f"{sum(p.replica_type == t for p in failed)} {t} replica(s) failed"
                                         for t in types)
+        if restarted and job["kind"] in cond.KUBEFLOW_KINDS:
+            types = sorted({p.replica_type for p in restarted})
+            return "restarting", ", ".join(f"{sum(p.replica_type == t for p in restarted)} {t} replica(s) failed"
+                                            for t in types)
         if self._succeeded(job, plans, pods):
             return "succeeded", ""
         limit = (job["spec"].get("runPolicy") or {}).get("backoffLimit")
@@ -214,9 +221,6 @@ class Controller:
             for pod in mine:  # the operator deletes the failed pod and creates it again, same name
                 self.cluster.store.delete(self.cluster.pods, pod["metadata"]["namespace"], pod["metadata"]["name"])
             self._restarts[uid] = self._restarts.get(uid, 0) + 1
-            text = cond.message(job, "restarting", f"{plan.replica_type} replica(s) failed")
-            self.cluster.recorder.emit(job, cond.reason(job["kind"], "restarting"), text, "Warning",
-                                       self._component(job))
             return True
         if len(mine) <= plan.backoff_limit:  # the Job controller makes a new pod (new name), up to backoffLimit
             self._restarts[uid] = self._restarts.get(uid, 0) + 1
@@ -285,8 +289,11 @@ class Controller:
         changed = []
         if state in ("running", "succeeded", "failed"):
             cond.set_condition(status, kind, "suspended", False, f"{kind} is resumed")
-        if state == "running":
-            changed.append(cond.set_condition(status, kind, "running", True, cond.message(job, "running")))
+        if state in ("running", "restarting"):  # the two replace each other, as in the training operator
+            other = "restarting" if state == "running" else "running"
+            status["conditions"] = [c for c in status.get("conditions", [])
+                                    if c["type"] != cond.condition_type(kind, other)]
+            changed.append(cond.set_condition(status, kind, state, True, cond.message(job, state, detail)))
         if state in ("succeeded", "failed"):
             if kind in cond.KUBEFLOW_KINDS:
                 cond.set_condition(status, kind, "running", False, cond.message(job, state, detail))
@@ -296,7 +303,8 @@ class Controller:
                 status["terminalState"] = "Completed" if state == "succeeded" else "Failed"
         if any(changed):
             self.cluster.recorder.emit(job, cond.reason(kind, state), cond.message(job, state, detail),
-                                       "Warning" if state == "failed" else "Normal", self._component(job))
+                                       "Warning" if state in ("failed", "restarting") else "Normal",
+                                       self._component(job))
         status.update(self._replica_status(job, plans, pods))
         self._store_status(res, job, status)
 
