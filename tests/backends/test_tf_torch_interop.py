@@ -82,18 +82,24 @@ def texts() -> list[str]:
     return [json.loads(line)["article"] for line in lines]
 
 
-def test_checkpoint_written_by_torch_loads_in_tf_with_the_same_generations(tmp_path: Path, texts):
-    torch_ids = run_torch("write", assets.MODEL_DIR, tmp_path / "pt", texts)
+@pytest.fixture(scope="module")
+def torch_checkpoint(tmp_path_factory, texts) -> tuple[Path, list[list[int]]]:
+    """A checkpoint written by torch (transformers 5) and its greedy generations."""
+    folder = tmp_path_factory.mktemp("torch-written") / "pt"
+    return folder, run_torch("write", assets.MODEL_DIR, folder, texts)
+
+
+def test_checkpoint_written_by_torch_loads_in_tf_with_the_same_generations(torch_checkpoint, texts):
+    folder, torch_ids = torch_checkpoint
     assert any(len(set(row)) > 2 for row in torch_ids)  # not a degenerate all-pad output
-    model = tf_weights.load_tf_model(tmp_path / "pt")
-    tokenizer = tf_weights.load_tokenizer(str(tmp_path / "pt"))
+    model = tf_weights.load_tf_model(folder)
+    tokenizer = tf_weights.load_tokenizer(str(folder))
     assert strip(tf_generate(model, tokenizer, texts)) == strip(torch_ids)
 
 
-def test_tf_export_loads_in_torch_with_the_same_generations(tmp_path: Path, texts):
-    run_torch("write", assets.MODEL_DIR, tmp_path / "pt", texts)
-    model = tf_weights.load_tf_model(tmp_path / "pt")
-    tokenizer = tf_weights.load_tokenizer(str(tmp_path / "pt"))
+def test_tf_export_loads_in_torch_with_the_same_generations(torch_checkpoint, tmp_path: Path, texts):
+    model = tf_weights.load_tf_model(torch_checkpoint[0])
+    tokenizer = tf_weights.load_tokenizer(str(torch_checkpoint[0]))
     exported = tmp_path / "from-tf"
     tf_weights.export_pt_safetensors(model, exported)
     model.config.save_pretrained(exported)
