@@ -91,12 +91,6 @@ class Catalog:
                 return r
         return None
 
-    def by_kind(self, api_version: str, kind: str) -> Resource | None:
-        for r in self.all():
-            if (r.api_version, r.kind) == (api_version, kind):
-                return r
-        return None
-
     def group_versions(self) -> dict[str, list[str]]:
         """Non-core group -> its served versions."""
         out: dict[str, list[str]] = {}

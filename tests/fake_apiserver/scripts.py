@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import fnmatch
-import threading
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
@@ -52,7 +51,6 @@ class PodScript:
     schedule_delay: float = 0.02
     start_delay: float = 0.02
     exit_codes: list = field(default_factory=list)  # per attempt (restart count); falls back to exit_code
-    released: threading.Event = field(default_factory=threading.Event)
 
     def matches(self, namespace: str, name: str) -> bool:
         target = f"{namespace}/{name}" if "/" in self.pattern else name
@@ -67,4 +65,3 @@ class PodScript:
         """Let pods held Pending by `unschedulable` or `image_pull_error` go on."""
         self.unschedulable = None
         self.image_pull_error = None
-        self.released.set()
