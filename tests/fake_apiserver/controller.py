@@ -40,6 +40,12 @@ def _exit_code(pod: dict) -> int:
     return 0
 
 
+def _failed_replicas(plans) -> str:
+    """Like "1 Master replica(s) failed, 2 Worker replica(s) failed" (the training operator's words)."""
+    types = sorted({p.replica_type for p in plans})
+    return ", ".join(f"{sum(p.replica_type == t for p in plans)} {t} replica(s) failed" for t in types)
+
+
 class Controller:
     def __init__(self, cluster):
         self.cluster = cluster
@@ -187,21 +193,17 @@ class Controller:
             mine = [p for p in pods if all(p["metadata"].get("labels", {}).get(k) == v
                                            for k, v in plan.labels.items())]
             phases = [p.get("status", {}).get("phase") for p in mine]
-            all_failed = bool(mine) and phases.count("Failed") == len(mine)
-            if all_failed and self._retry(job, plan, mine):
+            retried = bool(mine) and phases.count("Failed") == len(mine) and self._retry(job, plan, mine)
+            if retried:
                 restarted.append(plan)
-            elif all_failed:
+            elif mine and phases.count("Failed") == len(mine):
                 failed.append(plan)
-            if not mine or plan in restarted:
+            if not mine or retried:
                 self._create_pod(job, plan)
         if failed:
-            types = sorted({p.replica_type for p in failed})
-            return "failed", ", ".join(f"{sum(p.replica_type == t for p in failed)} {t} replica(s) failed"
-                                        for t in types)
+            return "failed", _failed_replicas(failed)
         if restarted and job["kind"] in cond.KUBEFLOW_KINDS:
-            types = sorted({p.replica_type for p in restarted})
-            return "restarting", ", ".join(f"{sum(p.replica_type == t for p in restarted)} {t} replica(s) failed"
-                                            for t in types)
+            return "restarting", _failed_replicas(restarted)
         if self._succeeded(job, plans, pods):
             return "succeeded", ""
         limit = (job["spec"].get("runPolicy") or {}).get("backoffLimit")
