@@ -24,7 +24,6 @@ from summtrain import checks, outputs, report
 from summtrain.args import TrainArgs
 from summtrain.backends import PREEMPTED_EXIT_CODE, _loop
 from summtrain.backends.tf_args import parse_tf_args, report_to
-from summtrain.errors import UsageError
 
 log = logging.getLogger("summtrain")
 # before TensorFlow is imported: quieter C++ logs; tf.keras is tf-keras (what transformers 4.x uses)

@@ -20,7 +20,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 from summtrain.backends import _loop, tf_weights
 from summtrain.backends.tf_strategy import Placement
