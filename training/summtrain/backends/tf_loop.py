@@ -24,6 +24,7 @@ from typing import Optional
 
 from summtrain.backends import _loop, tf_weights
 from summtrain.backends.tf_strategy import Placement
+from summtrain.errors import UsageError
 
 log = logging.getLogger("summtrain")
 TF_STATE = "tf_state"
@@ -59,8 +60,6 @@ def make_layout(num_samples: int, per_replica: int, replicas: int, workers: int,
     else:
         steps = math.ceil(num_samples / global_batch)
     if steps < 1:
-        from summtrain.errors import UsageError
-
         raise UsageError(f"{num_samples} training samples do not fill one global batch of {global_batch} "
                          f"({per_replica} per device x {replicas} replicas): lower --per_device_train_batch_size")
     return Layout(per_replica, replicas, workers, steps)
@@ -174,8 +173,6 @@ def restore_checkpoint(ckpt: Path, model, optimizer) -> tuple[int, list[dict]]:
 
         weights = tf_weights.read_pt_state_dict(ckpt)
         if weights is None:
-            from summtrain.errors import UsageError
-
             raise UsageError(f"checkpoint {ckpt} holds neither {TF_STATE}/ nor {tf_weights.SAFETENSORS}: "
                              "pass a checkpoint-N folder written by summtrain")
         load_pytorch_state_dict_in_tf2_model(model, weights)
