@@ -277,29 +277,48 @@ def init_tracking(accelerator, args) -> None:
         accelerator.init_trackers(args.training.run_name or "summtrain", config=config)
 
 
-def run(args, plan) -> int:
-    """The `--backend accelerate` entry point (see summtrain.backends for the contract)."""
+def setup(args, plan):
+    """Accelerator, tokenizer, model, tokenized splits and collator; the run marker and trackers."""
+    import transformers
     from accelerate.utils import set_seed
 
+    from summtrain import outputs
     from summtrain.credentials import take_token
 
-    import transformers
-
     t = args.training
-    _loop.reject_unsupported("accelerate", args.given)
     transformers.utils.logging.set_verbosity(t.get_process_log_level())
-    checkpointing = _loop.checkpointing_spec(t, args.summtrain.checkpointing_steps)
     accelerator = start(t)
     set_seed(t.seed)
-    token = take_token(args)
     tokenizer, model, prepared = _runner.load_model_and_data(
-        args, plan.resume_from, token, main_process_first=lambda desc: accelerator.main_process_first())
+        args, plan.resume_from, take_token(args), main_process_first=lambda desc: accelerator.main_process_first())
     collator = data_mod_collator(tokenizer, model, args)
     if accelerator.is_main_process:
-        from summtrain import outputs
-
         outputs.write_run_marker(plan.output_dir, plan.identity)
     init_tracking(accelerator, args)
+    return accelerator, tokenizer, model, prepared, collator
+
+
+def train_and_save(accelerator, model, tokenizer, prepared, collator, args, plan, evaluate):
+    """The trained (prepared) model, or None when SIGTERM stopped training after a checkpoint."""
+    t = args.training
+    loop = Loop(accelerator, model, tokenizer, prepared.train, collator, t,
+                checkpointing=_loop.checkpointing_spec(t, args.summtrain.checkpointing_steps), evaluate=evaluate)
+    with loop.preemption.installed():
+        metrics = loop.run(Path(plan.resume_from) if plan.resume_from else None)
+    if loop.preemption.stopped_at is not None:
+        log.warning("SIGTERM: saved checkpoint-%d in %s; run the same command again to resume",
+                    loop.preemption.stopped_at, t.output_dir)
+        return None
+    save_trained(accelerator, loop, tokenizer, args, metrics)
+    return loop.model
+
+
+def run(args, plan) -> int:
+    """The `--backend accelerate` entry point (see summtrain.backends for the contract)."""
+    t = args.training
+    _loop.reject_unsupported("accelerate", args.given)
+    _loop.checkpointing_spec(t, args.summtrain.checkpointing_steps)  # a bad value fails before any work
+    accelerator, tokenizer, model, prepared, collator = setup(args, plan)
     gen_kwargs = _evaluate.generation_kwargs(t, args.data)
     loader = eval_loader(accelerator, prepared.eval, collator, t) if t.do_eval else None
 
@@ -307,21 +326,13 @@ def run(args, plan) -> int:
         return _evaluate.run_split(prepared_model, tokenizer, loader, "eval", gen_kwargs=gen_kwargs,
                                    generate=t.predict_with_generate, accelerator=accelerator)[0]
 
-    before = None
-    if _runner.want_before(args, plan.resume_from):
-        before = evaluate(model.to(accelerator.device))
+    before = evaluate(model.to(accelerator.device)) if _runner.want_before(args, plan.resume_from) else None
     if t.do_train:
-        loop = Loop(accelerator, model, tokenizer, prepared.train, collator, t, checkpointing=checkpointing,
-                    evaluate=evaluate if loader is not None else None)
-        with loop.preemption.installed():
-            metrics = loop.run(Path(plan.resume_from) if plan.resume_from else None)
-        if loop.preemption.stopped_at is not None:
-            log.warning("SIGTERM: saved checkpoint-%d in %s; run the same command again to resume",
-                        loop.preemption.stopped_at, t.output_dir)
+        model = train_and_save(accelerator, model, tokenizer, prepared, collator, args, plan,
+                               evaluate if loader is not None else None)
+        if model is None:
             accelerator.end_training()
             return PREEMPTED_EXIT_CODE
-        model = loop.model
-        save_trained(accelerator, loop, tokenizer, args, metrics)
     else:
         model = model.to(accelerator.device)
     after = evaluate_and_predict(accelerator, model, tokenizer, prepared, collator, args, gen_kwargs, evaluate)
