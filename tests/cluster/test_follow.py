@@ -129,13 +129,13 @@ def test_kueue_not_admitting_is_reported_then_runs(fake):
 
 
 def test_follow_one_replica_and_crashloop_reason(fake):
-    fake.kubelet.script("crash-worker-*", lines=numbered(2), exit_codes=[1, 0])
-    fake.kubelet.script("crash-master-*", lines=["m"])
+    fake.kubelet.script("crash-worker-*", lines=numbered(2), exit_codes=[1, 1, 0])  # back-off from the 2nd crash
+    fake.kubelet.script("crash-master-*", lines=[(15.0, "m")])  # the job ends with its master
     create_job(fake, "crash")
     result = Background("logs", "crash", "-f", "--replica", "worker").wait(30)
     assert result.code == 0, result
     assert printed(result.out, "master-0") == []
-    assert printed(result.out, "worker-0") == ["a0 line 0", "a0 line 1", "a1 line 0", "a1 line 1"]
+    assert printed(result.out, "worker-0") == [f"a{a} line {i}" for a in range(3) for i in range(2)]
     assert "CrashLoopBackOff" in result.err
 
 
