@@ -41,21 +41,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace, train_argv: list[str]) -> int:
     import dataclasses
-    import os
     import sys
 
     from summlaunch import submitter
     from summlaunch.commands import _jobflags
-    from summlaunch.errors import SummlaunchError
 
-    spec = _jobflags.spec_from_args(args, train_argv)
-    token = None
-    if args.hf_token_from_env:
-        token = os.environ.get("HF_TOKEN")
-        if not token:
-            raise SummlaunchError("--hf-token-from-env: HF_TOKEN is not set in this environment: export it first")
-        if not spec.hf_token_secret:
-            spec = dataclasses.replace(spec, hf_token_secret=DEFAULT_TOKEN_SECRET)
+    spec, token = _token(args, _jobflags.spec_from_args(args, train_argv))
     if args.dry_run == "client":
         return _print_client_dry_run(spec, token)
     from summlaunch.cluster import Cluster
@@ -84,6 +75,23 @@ def main(args: argparse.Namespace, train_argv: list[str]) -> int:
 
     created = cluster.request("GET", facts.path(namespace, spec.name), f"get {facts.kind} {namespace}/{spec.name}")
     return run_follow(cluster, namespace, facts, created, args, follow=True)
+
+
+def _token(args, spec):
+    """(spec naming the token Secret, the token) with --hf-token-from-env; (spec, None) without."""
+    import dataclasses
+    import os
+
+    from summlaunch.errors import SummlaunchError
+
+    if not args.hf_token_from_env:
+        return spec, None
+    token = os.environ.get("HF_TOKEN")
+    if not token:
+        raise SummlaunchError("--hf-token-from-env: HF_TOKEN is not set in this environment: export it first")
+    if not spec.hf_token_secret:
+        spec = dataclasses.replace(spec, hf_token_secret=DEFAULT_TOKEN_SECRET)
+    return spec, token
 
 
 def _namespace(args, spec, cluster) -> str:
