@@ -62,4 +62,8 @@ if [ -n "${jobs[xla]:-}" ]; then
   await xla
   pytest_run .venv-xla/bin/python tests/backends/test_xla*.py -m xla "$@"
 fi
+if [ -n "${jobs[tf]:-}" ] && [ -n "${jobs[xla]:-}" ]; then
+  step "one schema, four back ends (every stack)"
+  pytest_run .venv/bin/python tests/backends/test_all_backends.py "$@"
+fi
 step "all suites passed"
