@@ -35,7 +35,8 @@ fi
 if ! docker info >/dev/null 2>&1; then
     log "starting dockerd"
     mkdir -p /var/log
-    nohup dockerd >/var/log/summlaunch-dockerd.log 2>&1 &
+    # Its own session, so nothing that signals the test run's process group reaches it.
+    setsid nohup dockerd >/var/log/summlaunch-dockerd.log 2>&1 </dev/null &
     for _ in $(seq 1 60); do
         docker info >/dev/null 2>&1 && break
         sleep 1
