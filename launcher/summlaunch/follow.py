@@ -249,6 +249,10 @@ class Follower:
                 dedup, first = L.Deduper(), False  # a new pod under the same name: its log starts fresh
             elif seen is not None and restarts > seen[1]:
                 self._stream(name, container, label, dedup, follow=False, previous=True)
+            elif seen is None and self.opts.follow and self._whole_history():
+                # First sight: the container may have restarted already (the pod we hold can lag
+                # behind the server), so its last attempt's log comes first when there is one.
+                self._stream(name, container, label, dedup, follow=False, previous=True)
             done = L.container_done(pod, container)
             follow = self.opts.follow and not done and not self.finished.is_set()
             ok = self._stream(name, container, label, dedup, follow=follow, first=first)
@@ -258,6 +262,9 @@ class Follower:
                 return
             time.sleep(0 if ok else backoff)
             backoff = 0.1 if ok else min(backoff * 2, 2.0)
+
+    def _whole_history(self) -> bool:
+        return self.opts.tail is None and self.opts.since_seconds is None
 
     def _stream(self, name: str, container: str, label: str, dedup: L.Deduper, *, follow: bool,
                 previous: bool = False, first: bool = False) -> bool | None:
