@@ -29,7 +29,9 @@ def _command_module(name: str):
     return importlib.import_module(f"summlaunch.commands.{name.replace('-', '_')}")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(verb: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser, or with `verb` only that verb's flags (the other verbs' modules are
+    not imported, which keeps a command's start-up to what it needs)."""
     parser = argparse.ArgumentParser(
         prog="summlaunch",
         description="Fine-tune summarization models locally, in a container, or on Kubernetes.",
@@ -38,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"summlaunch {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
+        if verb is not None and name != verb:
+            sub.add_parser(name)
+            continue
         module = _command_module(name)
         command = sub.add_parser(name, help=module.HELP, description=getattr(module, "DESCRIPTION", module.HELP))
         module.add_arguments(command)
@@ -56,7 +61,8 @@ def split_train_argv(argv: Sequence[str]) -> tuple[list[str], list[str]]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     launcher_argv, train_argv = split_train_argv(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
+    verb = launcher_argv[0] if launcher_argv and launcher_argv[0] in COMMANDS else None
+    parser = build_parser(verb)
     args, extra = parser.parse_known_args(launcher_argv)
     if args.command is None:
         parser.print_help()
