@@ -42,6 +42,22 @@ def write_predictions(output_dir: str | Path, texts: list[str]) -> Path:
     return path
 
 
+_CARD_HYPERPARAMETERS = ("learning_rate", "per_device_train_batch_size", "num_train_epochs", "max_steps", "seed",
+                         "lr_scheduler_type", "fp16", "bf16")
+
+
+def write_run_model_card(args: Any, backend: str, metrics: Mapping[str, Any] | None) -> Path:
+    """The model card of a finished run (any back end), from its parsed arguments."""
+    d, t = args.data, args.training
+    dataset = d.dataset_name or ("the bundled synthetic dataset" if args.embedded_default else "local files")
+    if d.dataset_name and d.dataset_config_name:
+        dataset = f"{d.dataset_name} ({d.dataset_config_name})"
+    base = "summtrain embedded tiny T5" if args.embedded_default else args.model.model_name_or_path
+    hyper = {k: getattr(t, k) for k in _CARD_HYPERPARAMETERS}
+    return write_model_card(t.output_dir, base_model=base, dataset=dataset, backend=backend,
+                            metrics=metrics or {}, hyperparameters=hyper)
+
+
 def write_model_card(output_dir: str | Path, *, base_model: str, dataset: str, backend: str,
                      metrics: Mapping[str, Any], hyperparameters: Mapping[str, Any]) -> Path:
     lines = ["---", "library_name: transformers", "tags:", "- summarization", "- summtrain",

@@ -64,11 +64,5 @@ def write_results(args, split: str, metrics: dict[str, Any], n: int, texts=None)
 
 def finish(args, backend: str, before, after, prepared) -> None:
     """Model card and the before/after ROUGE summary (main process)."""
-    d, t = args.data, args.training
-    dataset = d.dataset_name or ("the bundled synthetic dataset" if args.embedded_default else "local files")
-    base = "summtrain embedded tiny T5" if args.embedded_default else args.model.model_name_or_path
-    hyper = {k: getattr(t, k) for k in ("learning_rate", "per_device_train_batch_size", "num_train_epochs",
-                                         "max_steps", "seed", "lr_scheduler_type", "fp16", "bf16")}
-    outputs.write_model_card(t.output_dir, base_model=base, dataset=dataset, backend=backend,
-                             metrics=after or {}, hyperparameters=hyper)
-    report.print_summary(before, after, Path(t.output_dir), len(prepared.eval) if prepared.eval else None)
+    outputs.write_run_model_card(args, backend, after)
+    report.print_summary(before, after, Path(args.training.output_dir), len(prepared.eval) if prepared.eval else None)

@@ -85,7 +85,7 @@ class TFRun:
                 return code
         after = self._evaluate_and_predict()
         if chief:
-            _model_card(self.args, after)
+            outputs.write_run_model_card(self.args, "tf", after)
             if self.t.push_to_hub:
                 _push_to_hub(self.t, self.token)
             report.print_summary(before, after, self.plan.output_dir,
@@ -295,15 +295,3 @@ def _trace_final(placement, model) -> None:
     where.mkdir(parents=True, exist_ok=True)
     (where / f"final-rank{placement.worker_index}.json").write_text(json.dumps(
         {"rank": placement.worker_index, "world_size": placement.num_workers, "weights_sha256": digest.hexdigest()}))
-
-
-def _model_card(args: TrainArgs, metrics_: Optional[dict[str, Any]]) -> None:
-    d, t = args.data, args.training
-    dataset = d.dataset_name or ("the bundled synthetic dataset" if args.embedded_default else "local files")
-    if d.dataset_name and d.dataset_config_name:
-        dataset = f"{d.dataset_name} ({d.dataset_config_name})"
-    base = "summtrain embedded tiny T5" if args.embedded_default else args.model.model_name_or_path
-    hyper = {k: getattr(t, k) for k in ("learning_rate", "per_device_train_batch_size", "num_train_epochs",
-                                         "max_steps", "seed", "lr_scheduler_type", "fp16", "bf16")}
-    outputs.write_model_card(t.output_dir, base_model=base, dataset=dataset, backend="tf",
-                             metrics=metrics_ or {}, hyperparameters=hyper)

@@ -114,7 +114,7 @@ def run(args: TrainArgs, plan: RunPlan) -> int:
         _finish_training(trainer, result, prepared, main_process)
     after = _evaluate_and_predict(args, trainer, tokenizer, prepared, main_process)
     if main_process:
-        _model_card(args, after)
+        outputs.write_run_model_card(args, "trainer", after)
         report.print_summary(before, after, plan.output_dir, len(prepared.eval) if prepared.eval else None)
     return 0
 
@@ -145,15 +145,3 @@ def _evaluate_and_predict(args: TrainArgs, trainer: Seq2SeqTrainer, tokenizer: A
 
                 outputs.write_predictions(out, decode(tokenizer, result.predictions))
     return after
-
-
-def _model_card(args: TrainArgs, metrics: dict[str, Any] | None) -> None:
-    d, t = args.data, args.training
-    dataset = d.dataset_name or ("the bundled synthetic dataset" if args.embedded_default else "local files")
-    if d.dataset_name and d.dataset_config_name:
-        dataset = f"{d.dataset_name} ({d.dataset_config_name})"
-    base = "summtrain embedded tiny T5" if args.embedded_default else args.model.model_name_or_path
-    hyper = {k: getattr(t, k) for k in ("learning_rate", "per_device_train_batch_size", "num_train_epochs",
-                                         "max_steps", "seed", "lr_scheduler_type", "fp16", "bf16")}
-    outputs.write_model_card(t.output_dir, base_model=base, dataset=dataset, backend="trainer",
-                             metrics=metrics or {}, hyperparameters=hyper)
