@@ -67,14 +67,21 @@ def run_split(model, tokenizer, loader, prefix: str, *, gen_kwargs: dict, genera
         if generated is not None:
             preds.extend(generated.cpu().tolist())
         steps += 1
-    runtime = max(time.perf_counter() - start, 1e-9)
-    n = len(labels)
-    result = {"loss": round(sum(losses) / max(len(losses), 1), 4)}
+    model.train()
+    return split_result(prefix, tokenizer, losses=losses, preds=preds, labels=labels, generate=generate,
+                        runtime=time.perf_counter() - start, steps=steps)
+
+
+def split_result(prefix: str, tokenizer, *, losses: list[float], preds: list[list[int]], labels: list[list[int]],
+                 generate: bool, runtime: float, steps: int) -> tuple[dict[str, float], Optional[list[str]]]:
+    """The `prefix_*` metrics of one evaluated split (per-sample losses, any framework), and the
+    decoded predictions when generating."""
+    pad_id, n, runtime = tokenizer.pad_token_id, len(labels), max(runtime, 1e-9)
+    result: dict[str, Any] = {"loss": round(sum(losses) / max(n, 1), 4)}
     texts = None
     if generate:
         result.update(metrics.generation_metrics(tokenizer, _pad_rows(preds, pad_id), _pad_rows(labels, pad_id)))
         texts = metrics.decode(tokenizer, _pad_rows(preds, pad_id))
     result.update({"runtime": round(runtime, 4), "samples_per_second": round(n / runtime, 3),
                    "steps_per_second": round(steps / runtime, 3), "samples": n})
-    model.train()
     return {f"{prefix}_{k}": v for k, v in result.items()}, texts

@@ -11,8 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any, Optional
 
-from summtrain import metrics
-from summtrain.backends._evaluate import _pad_rows, generation_kwargs  # noqa: F401  (re-exported)
+from summtrain.backends._evaluate import generation_kwargs, split_result  # noqa: F401  (generation_kwargs re-exported)
 
 MODEL_INPUTS = ("input_ids", "attention_mask", "labels")
 
@@ -39,7 +38,6 @@ def run_split(model, tokenizer, dataset, collator, prefix: str, *, batch_size: i
               generate: bool) -> tuple[dict[str, float], Optional[list[str]]]:
     """Metrics with `prefix_` keys, and the decoded predictions when generating."""
     start, losses, preds, labels, steps = time.perf_counter(), [], [], [], 0
-    pad_id = tokenizer.pad_token_id
     for batch in batches(dataset, collator, batch_size):
         loss, generated = _batch_outputs(model, batch, gen_kwargs, generate)
         rows = batch["labels"].tolist()
@@ -48,13 +46,5 @@ def run_split(model, tokenizer, dataset, collator, prefix: str, *, batch_size: i
         if generated is not None:
             preds.extend(generated.tolist())
         steps += 1
-    runtime = max(time.perf_counter() - start, 1e-9)
-    n = len(labels)
-    result: dict[str, Any] = {"loss": round(sum(losses) / max(n, 1), 4)}
-    texts = None
-    if generate:
-        result.update(metrics.generation_metrics(tokenizer, _pad_rows(preds, pad_id), _pad_rows(labels, pad_id)))
-        texts = metrics.decode(tokenizer, _pad_rows(preds, pad_id))
-    result.update({"runtime": round(runtime, 4), "samples_per_second": round(n / runtime, 3),
-                   "steps_per_second": round(steps / runtime, 3), "samples": n})
-    return {f"{prefix}_{k}": v for k, v in result.items()}, texts
+    return split_result(prefix, tokenizer, losses=losses, preds=preds, labels=labels, generate=generate,
+                        runtime=time.perf_counter() - start, steps=steps)
