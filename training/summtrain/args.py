@@ -237,6 +237,15 @@ class TrainArgs:
     given: dict[str, Any]
     embedded_default: bool = False
 
+    def finalize_generation(self) -> None:
+        """As upstream: eval/predict generation defaults to --val_max_target_length (else
+        --max_target_length) and --num_beams."""
+        d, t = self.data, self.training
+        if d.val_max_target_length is None:
+            d.val_max_target_length = d.max_target_length
+        t.generation_max_length = t.generation_max_length or d.val_max_target_length
+        t.generation_num_beams = d.num_beams if d.num_beams is not None else t.generation_num_beams
+
 
 def dataclass_groups() -> list[type]:
     """The four groups, in parser order (imports transformers)."""

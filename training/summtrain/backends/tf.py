@@ -62,7 +62,7 @@ class TFRun:
         from summtrain.backends import tf_models
 
         self.token = _take_token(self.args)
-        _finalize_generation(self.args)
+        self.args.finalize_generation()
         self.tokenizer = tf_models.load_tokenizer(self.args, self.token)
         with self.strategy.scope():
             self.model = tf_models.load_model(self.args, self.tokenizer, self.token)
@@ -271,13 +271,6 @@ def _take_token(args: TrainArgs) -> Optional[str]:
 
     return take_token(args)
 
-
-def _finalize_generation(args: TrainArgs) -> None:
-    d, t = args.data, args.training
-    if d.val_max_target_length is None:
-        d.val_max_target_length = d.max_target_length
-    t.generation_max_length = t.generation_max_length or d.val_max_target_length
-    t.generation_num_beams = d.num_beams if d.num_beams is not None else t.generation_num_beams
 
 
 def _trace_final(placement, model) -> None:

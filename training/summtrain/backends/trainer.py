@@ -64,13 +64,6 @@ class PreemptionCallback(TrainerCallback):
         return control
 
 
-def _finalize_generation(args: TrainArgs) -> None:
-    d, t = args.data, args.training
-    if d.val_max_target_length is None:
-        d.val_max_target_length = d.max_target_length
-    t.generation_max_length = t.generation_max_length or d.val_max_target_length
-    t.generation_num_beams = d.num_beams if d.num_beams is not None else t.generation_num_beams
-
 
 def _build_trainer(args: TrainArgs, model: Any, tokenizer: Any, prepared: data_mod.Prepared) -> Seq2SeqTrainer:
     from summtrain.metrics import compute_metrics_fn
@@ -91,7 +84,7 @@ def _want_before(args: TrainArgs, plan: RunPlan) -> bool:
 def run(args: TrainArgs, plan: RunPlan) -> int:
     t = args.training
     token = take_token(args)
-    _finalize_generation(args)
+    args.finalize_generation()
     tokenizer = models.load_tokenizer(args, token)
     model = models.load_model(args, tokenizer, token)
     raw = data_mod.load_raw(args.model, args.data, token)
