@@ -80,6 +80,20 @@ def test_torchrun_two_processes(tmp_path, data_files):
     assert json.loads((out / "train_results.json").read_text())["train_samples"] == 48
 
 
+def test_torchrun_two_cpu_processes_are_one_data_parallel_job(tmp_path, data_files):
+    """One epoch of 48 samples at 8 a device: 6 steps alone, 3 steps when two ranks share the data (DDP)."""
+    out = tmp_path / "out"
+    argv = _argv(data_files, out, "--max_steps", "-1", "--num_train_epochs", "1", "--do_predict", "false")
+    result = subprocess.run([PYTHON, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port",
+                             str(random.randint(20000, 40000)), "-m", "summtrain", *argv],
+                            cwd=tmp_path, env=summtrain_env(tmp_path, OMP_NUM_THREADS="1"),
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "parallel_mode != ParallelMode.DISTRIBUTED" not in result.stderr
+    state = json.loads((out / "trainer_state.json").read_text())
+    assert state["global_step"] == 3, state  # two separate copies would each take 6 steps
+
+
 def test_torch_distributed_launch_with_local_rank_and_fp16(tmp_path, data_files):
     """The guide's `python -m torch.distributed.launch ... --fp16` form (fp16 falls back on CPU)."""
     out = tmp_path / "out"

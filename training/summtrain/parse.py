@@ -60,17 +60,24 @@ def default_flags(given: dict[str, Any]) -> tuple[dict[str, Any], bool]:
 
 
 def _environment_flags(given: dict[str, Any]) -> dict[str, Any]:
-    """Fixes for this machine: gloo for multi-process CPU runs; fp16 only where CUDA is."""
+    """Fixes for this machine: gloo and use_cpu for multi-process CPU runs; fp16 only where CUDA is."""
     import torch
 
     flags: dict[str, Any] = {}
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and "ddp_backend" not in given and not torch.cuda.is_available():
+    multi_cpu = int(os.environ.get("WORLD_SIZE", "1")) > 1 and not torch.cuda.is_available()
+    if multi_cpu and "ddp_backend" not in given:
         flags["ddp_backend"] = "gloo"
+    if multi_cpu and "use_cpu" not in given and not os.environ.get("PJRT_DEVICE"):
+        # without it transformers sees no device and each process trains its own copy (no DDP)
+        flags["use_cpu"] = True
     if given.get("fp16") and not torch.cuda.is_available():
         log.warning("--fp16 needs a CUDA device and none is here: training in fp32 (pass --bf16 for mixed "
                     "precision on CPU or TPU)")
         flags["fp16"] = False
     return flags
+
+
+_FORCED = ("fp16", "ddp_backend", "use_cpu")
 
 
 def _to_argv(flags: dict[str, Any]) -> list[str]:
@@ -100,10 +107,10 @@ def parse_train_args(argv: Sequence[str]) -> TrainArgs:
     parser.error = _raise_usage  # type: ignore[method-assign]
     try:
         if user_argv is None:
-            merged = {**front, **given, **{k: v for k, v in front.items() if k in ("fp16", "ddp_backend")}}
+            merged = {**front, **given, **{k: v for k, v in front.items() if k in _FORCED}}
             groups = parser.parse_dict(merged)
         else:
-            tail = _to_argv({k: v for k, v in front.items() if k in ("fp16", "ddp_backend")})
+            tail = _to_argv({k: v for k, v in front.items() if k in _FORCED})
             groups = parser.parse_args_into_dataclasses(args=_to_argv(front) + user_argv + tail)
     except (ValueError, TypeError) as e:
         raise UsageError(f"invalid training flags: {str(e).strip().splitlines()[0]}") from None
