@@ -57,6 +57,18 @@ def test_list_ignores_jobs_not_made_by_summlaunch(fake, cli):
     assert [line.split()[0] for line in cli("list").out.splitlines()[1:]] == ["mine"]
 
 
+def test_list_shows_jobs_installed_by_the_helm_chart(fake, cli):
+    job = create_job(fake, "rendered")
+    charted = {k: v for k, v in job.items() if k in ("apiVersion", "kind", "spec")}
+    labels = {k: v for k, v in job["metadata"]["labels"].items()}
+    labels.update({"app.kubernetes.io/managed-by": "Helm", "helm.sh/chart": "summlaunch-0.1.0",
+                   "app.kubernetes.io/instance": "charted", "summlaunch.dev/job": "charted"})
+    charted["metadata"] = {"name": "charted", "namespace": "default", "labels": labels}
+    from summlaunch.cluster import Cluster
+    Cluster.connect(fake.kubeconfig).create(charted, "default")
+    assert sorted(line.split()[0] for line in cli("list").out.splitlines()[1:]) == ["charted", "rendered"]
+
+
 def test_status_shows_replicas_events_and_progress(fake, cli, pods):
     fake.kubelet.script("s1-worker-*", unschedulable="0/4 nodes are available: 4 Insufficient nvidia.com/gpu.")
     fake.kubelet.script("s1-master-*", hold=True, lines=[

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from summlaunch import labels
 from summlaunch.commands._cluster_flags import add_cluster_flags, connect
 
 HELP = "list the jobs summlaunch made in a namespace (or every namespace with -A)"
-SELECTOR = "app.kubernetes.io/managed-by=summlaunch"
+# app.kubernetes.io/name, not managed-by: the Helm chart sets managed-by to "Helm".
+SELECTOR = f"{labels.NAME}={labels.APP}"
 
 
 def add_arguments(parser) -> None:
