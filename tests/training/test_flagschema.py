@@ -134,3 +134,27 @@ def test_flag_check_imports_no_ml_library():
             "'jinja2') if m in sys.modules]; print(bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("flag, fix", [("--deepspeed x.json", "configure DeepSpeed in the accelerate config"),
+                                       ("--torch_compile", "accelerate launch --dynamo_backend inductor")])
+def test_launcher_refuses_loop_flags_with_the_fix(tmp_path, flag, fix):
+    """The loops' own table (backends/loop_flags.json) is checked before anything is rendered."""
+    result = subprocess.run([sys.executable, "-m", "summlaunch", "render", "--framework", "accelerate", "--",
+                             *shlex.split(flag)], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert f"{flag.split()[0]} is not supported by the accelerate back end: " in result.stderr
+    assert fix in result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_loop_flags_same_message_launcher_and_loop():
+    from summtrain.backends import _loop
+
+    with pytest.raises(UsageError) as launcher:
+        flagschema.parse_train_flags(["--load_best_model_at_end"], backend="xla")
+    with pytest.raises(UsageError) as loop:
+        _loop.reject_unsupported("xla", {"load_best_model_at_end": True})
+    assert str(launcher.value) == str(loop.value)
+    assert flagschema.parse_train_flags(["--load_best_model_at_end"], backend="trainer") == {
+        "load_best_model_at_end": True}

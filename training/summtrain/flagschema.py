@@ -28,6 +28,8 @@ from summtrain.errors import UsageError
 HERE = Path(__file__).resolve().parent
 SCHEMA_PATH = HERE / "flags.json"
 RULES_PATH = HERE / "flag_rules.json"
+LOOP_FLAGS_PATH = HERE / "backends" / "loop_flags.json"  # flags the accelerate/xla loops refuse, with fixes
+_UNSET = (None, False, "no", "none", ["none"], [])
 BACKENDS = ("trainer", "accelerate", "tf", "xla")
 _NEGATIVE_NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")
 _TRUE = ("yes", "true", "t", "y", "1")
@@ -48,6 +50,19 @@ def load_schema() -> dict[str, Any]:
 @functools.cache
 def load_rules() -> dict[str, Any]:
     return json.loads(RULES_PATH.read_text())
+
+
+@functools.cache
+def load_loop_flags() -> dict[str, Any]:
+    return json.loads(LOOP_FLAGS_PATH.read_text())
+
+
+def reject_loop_flags(backend: str, given: Mapping[str, Any]) -> None:
+    """Refuse a flag the accelerate/xla loop cannot honour, naming the fix (loop_flags.json)."""
+    table = load_loop_flags().get(backend, {})
+    for name in sorted(given):
+        if name in table and given[name] not in _UNSET:
+            raise UsageError(f"--{name} is not supported by the {backend} back end: {table[name]}")
 
 
 def _looks_like_flag(token: str) -> bool:
@@ -248,6 +263,7 @@ def parse_train_flags(argv: Sequence[str], backend: str = "trainer") -> dict[str
     unsupported = sorted(set(given) & set(load_rules()["unsupported"].get(chosen, [])))
     if unsupported:
         raise UsageError(f"training flag --{unsupported[0]} is not supported by the {chosen} back end: remove it")
+    reject_loop_flags(chosen, given)
     return given
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
+from summtrain import flagschema
 from summtrain.errors import UsageError
 
 CHECKPOINT_RE = re.compile(r"^checkpoint-(\d+)$")
@@ -34,16 +35,9 @@ SCHEDULER_FILE = "scheduler.pt"
 TRACE_ENV = "SUMMTRAIN_TRACE_DIR"
 
 
-FLAGS_FILE = Path(__file__).with_name("loop_flags.json")
-UNSET = (None, False, "no", "none", ["none"], [])
-
-
 def reject_unsupported(backend: str, given: dict[str, Any]) -> None:
     """One line naming a flag the loop cannot honour and what to do instead (loop_flags.json)."""
-    table = json.loads(FLAGS_FILE.read_text())[backend]
-    for name in sorted(given):
-        if name in table and given[name] not in UNSET:
-            raise UsageError(f"--{name} is not supported by the {backend} back end: {table[name]}")
+    flagschema.reject_loop_flags(backend, given)
 
 
 @dataclass
