@@ -73,3 +73,25 @@ def test_tiny_tokenizer_folder_loads_in_transformers_4x_format():
     assert config["tokenizer_class"] == "T5Tokenizer" and config["extra_ids"] == 0
     size = sum(p.stat().st_size for p in assets.ASSETS.rglob("*") if p.is_file())
     assert size < 3_000_000, size
+
+
+def test_prepare_without_main_process_first_tokenizes_the_splits():
+    """The default ordering context accepts `desc=` like TrainingArguments.main_process_first."""
+    import datasets
+    from transformers import AutoTokenizer
+
+    from summtrain import data
+    from summtrain.args import DataTrainingArguments
+
+    from .conftest import TINY_MODEL, bundled_rows
+
+    raw = datasets.DatasetDict({split: datasets.Dataset.from_list(bundled_rows(split, 4))
+                                for split in ("train", "validation")})
+    args = DataTrainingArguments(text_column="article", summary_column="summary", max_source_length=32,
+                                 max_target_length=8)
+    prepared = data.prepare(raw, AutoTokenizer.from_pretrained(TINY_MODEL), args, do_train=True, do_eval=True,
+                            do_predict=False)
+    assert len(prepared.train) == 4 and len(prepared.eval) == 4 and prepared.predict is None
+    assert all(len(ids) <= 32 for ids in prepared.train["input_ids"])
+    assert all(0 < len(labels) <= 8 for labels in prepared.eval["labels"])
+    assert prepared.eval_references == [r["summary"] for r in bundled_rows("validation", 4)]

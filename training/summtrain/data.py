@@ -121,8 +121,14 @@ def _split(raw: Any, name: str, flag: str) -> Any:
     return raw[name]
 
 
+@contextlib.contextmanager
+def no_ordering(desc: str = "") -> Any:
+    """The single-process stand-in for `TrainingArguments.main_process_first(desc=...)`."""
+    yield
+
+
 def prepare(raw: Any, tokenizer: Any, data: DataTrainingArguments, *, do_train: bool, do_eval: bool,
-            do_predict: bool, main_process_first: Any = contextlib.nullcontext) -> Prepared:
+            do_predict: bool, main_process_first: Any = no_ordering) -> Prepared:
     """Select, tokenize and keep the reference summaries of the requested splits."""
     first = next(iter(raw.values()))
     text_col, summary_col = resolve_columns(data, list(first.column_names))
