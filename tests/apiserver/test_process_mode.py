@@ -28,6 +28,16 @@ COUNTER = textwrap.dedent("""
 """)
 
 
+SPAWNER = textwrap.dedent("""
+    import subprocess, sys, time
+    # a child in a session of its own (as torchrun starts its workers), which writes its pid and sleeps
+    code = "import os, time; open(os.environ['PIDFILE'], 'w').write(str(os.getpid())); time.sleep(600)"
+    subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
+    print("spawned", flush=True)
+    time.sleep(600)
+""")
+
+
 def _job(command: list[str], workers: int = 1) -> dict:
     job = pytorchjob(workers=workers)
     for spec in job["spec"]["pytorchReplicaSpecs"].values():
@@ -69,6 +79,28 @@ def test_killed_process_restarts_and_resumes(fake_cluster, tmp_path):
     assert (tmp_path / "step").is_file()  # /workspace was mapped to tmp_path
     fake_cluster.kubelet.kill("demo-master-0", exit_code=0)
     wait_for(lambda: condition(fake_cluster, "pytorchjobs", "demo", "Succeeded"), what="Succeeded")
+
+
+def test_kill_takes_every_process_of_the_container(fake_cluster, tmp_path):
+    pidfile = tmp_path / "child.pid"
+    fake_cluster.kubelet.script("demo-master-0", process=True, env={"PIDFILE": str(pidfile)})
+    fake_cluster.kubelet.script("demo-worker-*", lines=["idle"])
+    job = _job([sys.executable, "-c", SPAWNER])
+    job["spec"]["pytorchReplicaSpecs"]["Master"]["restartPolicy"] = "Never"
+    _create(fake_cluster, job)
+    wait_for(lambda: pidfile.is_file() and pidfile.read_text(), timeout=30, what="the child's pid")
+    child = int(pidfile.read_text())
+    fake_cluster.kubelet.kill("demo-master-0")
+    wait_for(lambda: not _alive(child), timeout=10, what="the child in its own session to be killed")
+
+
+def _alive(pid: int) -> bool:
+    """True while pid runs (a zombie counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def test_a_command_that_cannot_start_fails_the_container(fake_cluster):

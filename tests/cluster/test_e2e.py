@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -36,36 +35,6 @@ def record_every_attempt(fake) -> dict:
     return attempts
 
 
-def child_pids(parent: int) -> list[int]:
-    """Direct children of a process, from /proc/<pid>/stat (field 4 is the parent pid)."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == parent:
-            found.append(int(stat.parent.name))
-    return found
-
-
-def kill_replica(fake, pod: str) -> None:
-    """SIGKILL every process of the pod, as a node failure or the OOM killer takes a whole container.
-
-    torchrun starts its training process in a session of its own, so killing torchrun's process
-    group (what kubelet.kill does) would leave the trainer running; kill its children first.
-    """
-    run = fake.kubelet._run_named("default", pod)
-    children = child_pids(run.proc.pid)
-    assert children, f"{pod}: torchrun has no training process to kill"
-    for pid in children:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    fake.kubelet.kill(pod)
-
-
 def printed(out: str, replica: str) -> list[str]:
     tag = f"[{replica}] "  # master-0 and worker-0 are equally wide: no padding
     return [ln[len(tag):] for ln in out.split("\n") if ln.startswith(tag)]
@@ -85,7 +54,7 @@ def test_two_replica_pytorchjob_resumes_after_a_killed_worker(fake, tmp_path):
                         "--save_strategy", "steps", "--logging_steps", "1", "--ddp_timeout", "60")
     out_dir = workspace / "outputs" / "e2e"
     wait_for(lambda: list(out_dir.glob("checkpoint-*/trainer_state.json")), timeout=240, what="a checkpoint")
-    kill_replica(fake, "e2e-worker-0")
+    fake.kubelet.kill("e2e-worker-0")  # the whole process tree, torchrun's trainer included
     result = follow.wait(420)
     assert result.code == 0, result.err[-3000:]
 

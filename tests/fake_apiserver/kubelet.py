@@ -7,13 +7,12 @@ in-place restarts with CrashLoopBackOff for restartPolicy OnFailure/Always.
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import threading
 from dataclasses import dataclass, field
 
 from . import podenv
+from .processes import kill_tree
 from .scripts import PodScript, RunContext
 from .store import NotFound, now_iso
 from .validation import bad_request
@@ -71,11 +70,11 @@ class Kubelet:
             return next((s for s in self.scripts if s.matches(namespace, name)), PodScript())
 
     def kill(self, name: str, namespace: str = "default", exit_code: int = 137, reason: str = "Error") -> None:
-        """Kill the pod's running container (reason "OOMKilled" to play the OOM killer)."""
+        """Kill the pod's running container, every process of it (reason "OOMKilled" to play the OOM killer)."""
         run = self._run_named(namespace, name)
         run.kill_code, run.kill_reason = exit_code, reason
-        if run.proc and run.proc.poll() is None:
-            os.killpg(run.proc.pid, signal.SIGKILL)
+        if run.proc:
+            kill_tree(run.proc)
 
     def stop(self) -> None:
         with self._lock:
@@ -108,8 +107,8 @@ class Kubelet:
 
     def _halt(self, run: PodRun) -> None:
         run.stop.set()
-        if run.proc and run.proc.poll() is None:
-            os.killpg(run.proc.pid, signal.SIGKILL)
+        if run.proc:
+            kill_tree(run.proc)
         self.cluster.logs.close_pod(run.uid)
 
     # -- status helpers -----------------------------------------------------------------------------

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
+from pathlib import Path
 
 from . import podenv
 
@@ -43,3 +45,49 @@ def start_process(kubelet, ctx, container: dict, script) -> subprocess.Popen:
     full_env = {**os.environ, **env}
     return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             env=full_env, cwd=script.cwd, start_new_session=True)
+
+
+def _children() -> dict[int, list[int]]:
+    """parent pid -> child pids, from /proc/<pid>/stat (field 4 is the parent pid)."""
+    tree: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        tree.setdefault(ppid, []).append(int(stat.parent.name))
+    return tree
+
+
+def _signal(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def kill_tree(proc: subprocess.Popen) -> None:
+    """SIGKILL the process, its process group and every descendant, as a container's cgroup is killed.
+
+    Descendants may sit in sessions of their own (torchrun starts its workers so), so the
+    group alone is not enough. Everything found is stopped first so that nothing forks or is
+    re-parented away while the tree is walked, then killed.
+    """
+    if proc.poll() is not None:
+        return
+    stopped: set[int] = set()
+    todo = [proc.pid]
+    while todo:  # stop the tree from the top down; re-walk until no new descendant appears
+        pid = todo.pop()
+        if pid not in stopped:
+            _signal(pid, signal.SIGSTOP)
+            stopped.add(pid)
+        if not todo:
+            tree = _children()
+            todo = [c for p in stopped for c in tree.get(p, []) if c not in stopped]
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    for pid in stopped:
+        _signal(pid, signal.SIGKILL)
