@@ -92,3 +92,28 @@ def test_python_m_and_console_script_agree(tmp_path):
     help_script = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=120)
     assert help_m.returncode == help_script.returncode == 0
     assert "--model_name_or_path" in help_m.stdout and help_m.stdout == help_script.stdout
+
+
+def test_checkpointing_steps_maps_to_the_trainer_save_strategy(tmp_path, data_files):
+    """`--checkpointing_steps 2` (the no_trainer scripts' flag) wins over QUICK's `--save_strategy no`."""
+    out = tmp_path / "out"
+    argv = ["--model_name_or_path", TINY_MODEL, "--train_file", str(data_files["train"]), "--output_dir", str(out),
+            "--do_train", *QUICK, "--checkpointing_steps", "2"]
+    result = run_summtrain(argv, tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert sorted(p.name for p in out.glob("checkpoint-*")) == ["checkpoint-2", "checkpoint-4", "checkpoint-6"]
+    lines = [ln for ln in result.stderr.splitlines() if "--checkpointing_steps 2:" in ln]
+    assert len(lines) == 1 and "--save_strategy steps --save_steps 2 (instead of --save_strategy no)" in lines[0]
+
+
+def test_checkpointing_steps_epoch_and_bad_values(tmp_path):
+    from summtrain.errors import UsageError
+    from summtrain.parse import parse_train_args
+
+    args = parse_train_args(["--output_dir", str(tmp_path), "--checkpointing_steps", "epoch"])
+    assert str(args.training.save_strategy.value) == "epoch"
+    accelerate = parse_train_args(["--output_dir", str(tmp_path), "--backend", "accelerate", "--checkpointing_steps",
+                                   "5"])  # the loop reads the flag itself; the Trainer's default stays
+    assert accelerate.training.save_steps != 5
+    with pytest.raises(UsageError, match="positive number of steps or 'epoch'"):
+        parse_train_args(["--output_dir", str(tmp_path), "--checkpointing_steps", "0"])

@@ -77,7 +77,25 @@ def _environment_flags(given: dict[str, Any]) -> dict[str, Any]:
     return flags
 
 
-_FORCED = ("fp16", "ddp_backend", "use_cpu")
+_FORCED = ("fp16", "ddp_backend", "use_cpu", "save_strategy", "save_steps")
+
+
+def _checkpointing_flags(given: dict[str, Any]) -> dict[str, Any]:
+    """The trainer back end's form of `--checkpointing_steps N|epoch` (the loops read it themselves)."""
+    value = given.get("checkpointing_steps")
+    if not value or given.get("backend", "trainer") != "trainer":
+        return {}
+    value = str(value).strip().lower()
+    if value == "epoch":
+        flags: dict[str, Any] = {"save_strategy": "epoch"}
+    elif value.isdigit() and int(value) > 0:
+        flags = {"save_strategy": "steps", "save_steps": int(value)}
+    else:
+        raise UsageError(f"--checkpointing_steps {value}: expected a positive number of steps or 'epoch'")
+    replaced = "".join(f" (instead of --{k} {given[k]})" for k in ("save_strategy", "save_steps") if k in given)
+    log.info("--checkpointing_steps %s: the trainer back end saves with %s%s", value, " ".join(_to_argv(flags)),
+             replaced)  # as the accelerate/xla loops do, it wins over --save_strategy/--save_steps
+    return flags
 
 
 def _to_argv(flags: dict[str, Any]) -> list[str]:
@@ -103,6 +121,7 @@ def parse_train_args(argv: Sequence[str]) -> TrainArgs:
     os.environ.update(tr.env)
     front, embedded = default_flags(given)
     front.update(_environment_flags(given))
+    front.update(_checkpointing_flags(given))
     parser = build_parser()
     parser.error = _raise_usage  # type: ignore[method-assign]
     try:
