@@ -108,3 +108,17 @@ def test_folder_without_loadable_weights_is_a_usage_error(tmp_path: Path):
     (tmp_path / "pytorch_model.bin").write_bytes(b"x")
     with pytest.raises(UsageError, match="no weights the TF back end can load"):
         tf_weights.load_tf_model(tmp_path)
+
+
+@pytest.mark.parametrize("value, strategy, steps", [("3", "steps", 3), ("epoch", "epoch", None)])
+def test_checkpointing_steps_sets_the_tf_save_schedule(tmp_path, value, strategy, steps):
+    """The tf back end saves by --save_strategy/--save_steps (_loop.checkpointing_spec), so the flag maps there."""
+    from summtrain.backends import _loop
+
+    targs = tf_args.parse_tf_args(["--output_dir", str(tmp_path), "--save_strategy", "no",
+                                   "--checkpointing_steps", value])
+    assert targs.training.save_strategy == strategy
+    if steps:
+        assert targs.training.save_steps == steps
+    assert _loop.checkpointing_spec(targs.training, None) == value
+    assert "checkpointing_steps" not in flagschema.load_rules()["unsupported"]["tf"]

@@ -210,9 +210,9 @@ class SummtrainArguments:
     )
     checkpointing_steps: Optional[str] = field(
         default=None,
-        metadata={"help": "accelerate/xla back ends: save a checkpoint every N optimizer updates, or 'epoch' "
-                          "at the end of each epoch (upstream run_summarization_no_trainer.py); default: "
-                          "--save_strategy/--save_steps."},
+        metadata={"help": "Save a checkpoint every N optimizer updates, or 'epoch' at the end of each epoch "
+                          "(upstream run_summarization_no_trainer.py); trainer/tf back ends: sets "
+                          "--save_strategy/--save_steps; default: --save_strategy/--save_steps."},
     )
     num_cores: Optional[int] = field(
         default=None,

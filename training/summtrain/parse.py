@@ -80,10 +80,10 @@ def _environment_flags(given: dict[str, Any]) -> dict[str, Any]:
 _FORCED = ("fp16", "ddp_backend", "use_cpu", "save_strategy", "save_steps")
 
 
-def _checkpointing_flags(given: dict[str, Any]) -> dict[str, Any]:
-    """The trainer back end's form of `--checkpointing_steps N|epoch` (the loops read it themselves)."""
+def checkpointing_flags(given: dict[str, Any], backend: str) -> dict[str, Any]:
+    """The trainer/tf back ends' form of `--checkpointing_steps N|epoch` (the torch loops read it themselves)."""
     value = given.get("checkpointing_steps")
-    if not value or given.get("backend", "trainer") != "trainer":
+    if not value or backend not in ("trainer", "tf"):
         return {}
     value = str(value).strip().lower()
     if value == "epoch":
@@ -93,7 +93,7 @@ def _checkpointing_flags(given: dict[str, Any]) -> dict[str, Any]:
     else:
         raise UsageError(f"--checkpointing_steps {value}: expected a positive number of steps or 'epoch'")
     replaced = "".join(f" (instead of --{k} {given[k]})" for k in ("save_strategy", "save_steps") if k in given)
-    log.info("--checkpointing_steps %s: the trainer back end saves with %s%s", value, " ".join(_to_argv(flags)),
+    log.info("--checkpointing_steps %s: the %s back end saves with %s%s", value, backend, " ".join(_to_argv(flags)),
              replaced)  # as the accelerate/xla loops do, it wins over --save_strategy/--save_steps
     return flags
 
@@ -121,7 +121,7 @@ def parse_train_args(argv: Sequence[str]) -> TrainArgs:
     os.environ.update(tr.env)
     front, embedded = default_flags(given)
     front.update(_environment_flags(given))
-    front.update(_checkpointing_flags(given))
+    front.update(checkpointing_flags(given, given.get("backend", "trainer")))
     parser = build_parser()
     parser.error = _raise_usage  # type: ignore[method-assign]
     try:

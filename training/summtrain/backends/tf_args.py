@@ -69,7 +69,7 @@ def _given(argv: Sequence[str]) -> dict[str, Any]:
 
 def parse_tf_args(argv: Sequence[str]) -> TrainArgs:
     """argv (or one run file) -> TrainArgs with a `TFTrainingArgs` training group."""
-    from summtrain.parse import default_flags
+    from summtrain.parse import checkpointing_flags, default_flags
 
     given = _given(argv)
     given.setdefault("backend", "tf")
@@ -83,6 +83,7 @@ def parse_tf_args(argv: Sequence[str]) -> TrainArgs:
     values = {name: spec.get("default") for name, spec in flagschema.load_schema()["flags"].items()}
     values.update(front)
     values.update(given)
+    values.update(checkpointing_flags(given, "tf"))
     own = _group_fields(ModelArguments) | _group_fields(DataTrainingArguments) | _group_fields(SummtrainArguments)
     training = TFTrainingArgs(**{k: v for k, v in values.items() if k not in own})
     targs = TrainArgs(_build(ModelArguments, values), _build(DataTrainingArguments, values), training,
