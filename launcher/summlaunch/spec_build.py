@@ -176,13 +176,14 @@ def _kind(kind: str | None, framework: str) -> str:
 
 
 def _image(raw: Mapping[str, Any], framework: str) -> str:
-    if raw.get("image"):
-        return V.image("image", raw["image"])
-    from summlaunch.images import image_ref
+    """The image to run, pinned to the digest `build --push` recorded for it (tag@sha256:...) if any."""
+    from summlaunch.images import image_ref, pinned_ref
 
+    if raw.get("image"):
+        return pinned_ref(V.image("image", raw["image"]))
     pins = [str(p) for p in raw.get("pins") or ()]
     try:
-        return image_ref(framework, pins, raw.get("registry"))
+        return pinned_ref(image_ref(framework, pins, raw.get("registry")))
     except SummlaunchError:
         raise
     except Exception as e:  # the images module's own pin errors
