@@ -17,3 +17,9 @@ def helm(request, tmp_path_factory):
     from ._support import Helm
 
     return Helm(helm_path(request.param), tmp_path_factory.mktemp(f"helm{request.param}-home"))
+
+
+@pytest.fixture(autouse=True)
+def _private_summlaunch_cache(tmp_path_factory, monkeypatch):
+    """Renders must not depend on this user's ~/.cache/summlaunch (recorded image digests)."""
+    monkeypatch.setenv("SUMMLAUNCH_CACHE", str(tmp_path_factory.getbasetemp() / "summlaunch-cache"))
