@@ -37,6 +37,13 @@ class FollowOptions:
 
 
 @dataclass
+class _Attempt:
+    """Which container attempt a current-log read is believed to show (see Follower._catch_up)."""
+    uid: str | None
+    restarts: int
+
+
+@dataclass
 class _Result:
     code: int | None = None
     message: str = ""
@@ -249,15 +256,14 @@ class Follower:
                 dedup, first = L.Deduper(), False  # a new pod under the same name: its log starts fresh
             elif seen is not None and restarts > seen[1]:
                 self._stream(name, container, label, dedup, follow=False, previous=True)
-            elif seen is None and self.opts.follow and self._whole_history():
-                # First sight: the container may have restarted already (the pod we hold can lag
-                # behind the server), so its last attempt's log comes first when there is one.
+            elif seen is None and restarts > 0 and self._whole_history():
                 self._stream(name, container, label, dedup, follow=False, previous=True)
             done = L.container_done(pod, container)
             follow = self.opts.follow and not done and not self.finished.is_set()
-            ok = self._stream(name, container, label, dedup, follow=follow, first=first)
+            attempt = _Attempt(uid, restarts)
+            ok = self._stream(name, container, label, dedup, follow=follow, first=first, attempt=attempt)
             first = False
-            seen = (uid, restarts, done or ok is None)
+            seen = (uid, attempt.restarts, done or ok is None)
             if not self.opts.follow or (self.finished.is_set() and ok):
                 return
             time.sleep(0 if ok else backoff)
@@ -267,8 +273,12 @@ class Follower:
         return self.opts.tail is None and self.opts.since_seconds is None
 
     def _stream(self, name: str, container: str, label: str, dedup: L.Deduper, *, follow: bool,
-                previous: bool = False, first: bool = False) -> bool | None:
-        """Read one log request into the queue; True when it ended cleanly, False when cut."""
+                previous: bool = False, first: bool = False, attempt: _Attempt | None = None) -> bool | None:
+        """Read one log request into the queue; True when it ended cleanly, False when cut.
+
+        `attempt` (current log only) holds the restart count the caller believes current; at the
+        first batch it is checked against the server and raised, see `_catch_up`.
+        """
         kwargs: dict[str, Any] = {}
         if dedup.has_history:
             dedup.reconnect()
@@ -278,6 +288,9 @@ class Follower:
         split, accept, put = L.split_timestamp, dedup.accept, self.lines.put
         try:
             for batch in self.cluster.open_log(self.ns, name, container, follow=follow, previous=previous, **kwargs):
+                if attempt is not None:
+                    self._catch_up(name, container, label, dedup, attempt)
+                    attempt = None
                 fresh = [text for ts, text in map(split, batch) if accept(ts, text)]
                 if fresh:
                     put((label, fresh))
@@ -288,6 +301,28 @@ class Follower:
             return None if previous else False
         except ClusterError:
             return False
+
+    def _catch_up(self, name: str, container: str, label: str, dedup: L.Deduper, attempt: _Attempt) -> None:
+        """Before the first lines of a current log go out, make sure no attempt was skipped.
+
+        The pod we hold can lag behind the server: its restart count says attempt N while the
+        log we opened may already be attempt N+1, whose previous attempt nobody has read. A
+        fresh GET after the first lines arrived tells; when the count went up, the previous
+        attempt is read first (lines already printed are dropped by the deduper, and the
+        held-back first lines are replayed against it), so attempts come out in order.
+        """
+        try:
+            pod = self.cluster.request("GET", f"/api/v1/namespaces/{self.ns}/pods/{name}",
+                                       f"get pod {self.ns}/{name}")
+        except ClusterError:
+            return
+        now = L.restart_count(pod, container)
+        if now <= attempt.restarts or pod["metadata"].get("uid") != attempt.uid:
+            return
+        attempt.restarts = now
+        if dedup.has_history or self._whole_history():
+            self._stream(name, container, label, dedup, follow=False, previous=True)
+            dedup.reconnect()
 
     def _dump(self) -> int:
         """Without -f: every matching container's log, merged by timestamp."""
