@@ -1,6 +1,6 @@
 """The real torch CPU image, built from the real templates with the real engine.
 
-Needs a running Docker engine and the local base image that tests/setup/docker.sh
+Needs a running Docker engine, the local base image and the registry on 127.0.0.1:5000 that tests/setup/docker.sh
 makes (root): `bash tests/setup/docker.sh`, then `pytest -m docker tests/images`.
 The torch wheel comes from /opt/wheels (--wheelhouse); everything else from PyPI
 through the host CA bundle (--ca-cert).
@@ -197,6 +197,45 @@ def test_push_to_an_unreachable_registry_is_one_line_exit_2(built, marked_ca, ca
                          capture_output=True, text=True)
     assert out.stdout.strip() == built["image_id"]
     subprocess.run(["docker", "rmi", ref], capture_output=True)
+
+
+LOCAL_REGISTRY = "127.0.0.1:5000"  # started by tests/setup/docker.sh (plain HTTP; loopback is insecure-by-default)
+MANIFEST_TYPES = "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json"
+
+
+def _registry_manifest(ref: str) -> tuple[str, dict]:
+    """(Docker-Content-Digest, manifest) that the registry serves for `host/repo:tag`."""
+    import urllib.request
+
+    host, rest = ref.split("/", 1)
+    repo, tag = rest.rsplit(":", 1)
+    req = urllib.request.Request(f"http://{host}/v2/{repo}/manifests/{tag}", headers={"Accept": MANIFEST_TYPES})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return resp.headers["Docker-Content-Digest"], json.loads(resp.read())
+
+
+def test_push_to_a_real_registry_records_the_digest_render_pins(built, marked_ca, cache_dir, monkeypatch):
+    ref = images.image_ref("torch-cpu", registry=LOCAL_REGISTRY, base_image=BASE_IMAGE)
+    env = {"SUMMLAUNCH_CACHE": str(cache_dir)}
+    result = cli(*build_argv(marked_ca, "--registry", LOCAL_REGISTRY, "--push", "--quiet"), env=env, timeout=600)
+    assert result.returncode == 0, result.stderr[-4000:]
+    pushed = json.loads(result.stdout)
+    assert pushed["image"] == ref and pushed["built"] is False  # the local build, retagged
+    assert pushed["image_id"] == built["image_id"] and pushed["digest"].startswith("sha256:")
+    served, manifest = _registry_manifest(ref)
+    assert served == pushed["digest"]
+    assert manifest["config"]["digest"] == built["image_id"] and len(manifest["layers"]) >= 4
+    record = json.loads((cache_dir / "images.json").read_text())[ref]
+    assert record["digest"] == served and record["image_id"] == built["image_id"]
+    monkeypatch.setenv("SUMMLAUNCH_CACHE", str(cache_dir))
+    assert images.pinned_ref(ref) == f"{ref}@{served}"
+    rendered = cli("render", "--image", ref, env=env, timeout=120)
+    assert rendered.returncode == 0, rendered.stderr
+    assert f"image: {ref}@{served}\n" in rendered.stdout
+    subprocess.run(["docker", "rmi", ref], capture_output=True)
+    pulled = subprocess.run(["docker", "pull", f"{ref}@{served}"], capture_output=True, text=True, timeout=300)
+    assert pulled.returncode == 0, pulled.stderr  # the pinned reference is what a node will pull
+    subprocess.run(["docker", "rmi", f"{ref}@{served}"], capture_output=True)
 
 
 def _leftover_containers(ref: str) -> list[str]:

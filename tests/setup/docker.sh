@@ -8,7 +8,10 @@
 # 3. builds the local base image $SUMMLAUNCH_BASE_IMAGE (default summlaunch-base:bookworm):
 #    a minimal Debian 12 with python3 3.11, venv, pip and ca-certificates, made with
 #    debootstrap + `docker import`, because no registry is reachable from CI.
-#    The root tarball is cached under ~/.cache/summlaunch (used when present, never required).
+#    The root tarball is cached under ~/.cache/summlaunch (used when present, never required);
+# 4. installs Debian's docker-registry (distribution v2) and starts a plain-HTTP registry on
+#    127.0.0.1:5000 if none answers (dockerd treats 127.0.0.0/8 registries as insecure, so
+#    `summlaunch build --registry 127.0.0.1:5000 --push` reaches it without TLS).
 set -euo pipefail
 
 BASE_IMAGE="${SUMMLAUNCH_BASE_IMAGE:-summlaunch-base:bookworm}"
@@ -26,6 +29,8 @@ fi
 need=()
 command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
+command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
+command -v curl >/dev/null 2>&1 || need+=(curl)
 if [ ${#need[@]} -gt 0 ]; then
     log "installing ${need[*]}"
     apt-get update -qq
@@ -48,6 +53,28 @@ if ! docker info >/dev/null 2>&1; then
     fi
 fi
 log "engine: $(docker version --format '{{.Server.Version}}')"
+
+REGISTRY_DIR=/var/lib/summlaunch-registry
+registry_up() { curl -fsS -m 2 -o /dev/null http://127.0.0.1:5000/v2/ 2>/dev/null; }
+if ! registry_up; then
+    log "starting a registry on 127.0.0.1:5000 (storage $REGISTRY_DIR)"
+    mkdir -p "$REGISTRY_DIR/data"
+    printf '%s\n' 'version: 0.1' 'log: {level: warn}' \
+        "storage: {filesystem: {rootdirectory: $REGISTRY_DIR/data}, delete: {enabled: true}}" \
+        'http: {addr: "127.0.0.1:5000"}' >"$REGISTRY_DIR/config.yml"
+    setsid nohup docker-registry serve "$REGISTRY_DIR/config.yml" \
+        >/var/log/summlaunch-registry.log 2>&1 </dev/null &
+    for _ in $(seq 1 30); do
+        registry_up && break
+        sleep 0.5
+    done
+    if ! registry_up; then
+        echo "the registry did not start; see /var/log/summlaunch-registry.log:" >&2
+        tail -20 /var/log/summlaunch-registry.log >&2
+        exit 1
+    fi
+fi
+log "registry: http://127.0.0.1:5000"
 
 if docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
     log "base image $BASE_IMAGE present"
