@@ -74,3 +74,35 @@ def test_spmd_over_two_cpu_devices_matches_single_device_losses(single, tmp_path
     assert "2 device(s) on this host, 2 in the job" in result.stderr
     assert "--num_cores 2: one process drives all 2 local device(s)" in result.stderr
     assert h.losses(out) == pytest.approx(h.losses(single[0]), rel=2e-4)
+
+
+def test_sigterm_saves_a_checkpoint_and_the_same_command_resumes(tmp_path):
+    import signal
+    import subprocess
+
+    out = tmp_path / "out"
+    argv = [sys.executable, "-m", "summtrain", "--backend", "xla", "--lr_scheduler_type", "constant",
+            *h.data_flags(64, 8, 8), *h.FAST, "--output_dir", str(out), "--do_train",
+            "--per_device_train_batch_size", "8", "--max_steps", "400", "--logging_steps", "1"]
+    proc = subprocess.Popen(argv, cwd=tmp_path, env=h.env(tmp_path, PJRT_DEVICE="CPU", CPU_NUM_DEVICES="1"),
+                            stderr=subprocess.PIPE, text=True)
+    for line in proc.stderr:  # the first logged loss: training is under way
+        if "'loss'" in line:
+            break
+    proc.send_signal(signal.SIGTERM)
+    rest = proc.stderr.read()
+    assert proc.wait(timeout=600) == 143, rest[-3000:]
+    assert "SIGTERM: saved checkpoint-" in rest
+    (ckpt,) = out.glob("checkpoint-*")
+    stopped = int(ckpt.name.split("-")[1])
+    assert 1 <= stopped < 400
+    for name in ("model.safetensors", "optimizer.pt", "scheduler.pt", "trainer_state.json"):
+        assert (ckpt / name).is_file(), name
+    assert json.loads((ckpt / "trainer_state.json").read_text())["global_step"] == stopped
+    assert not (out / "model.safetensors").exists()  # no final model from an interrupted run
+    resumed = h.ok(h.run([*argv[:-4], "--max_steps", str(stopped + 2), "--logging_steps", "1"], tmp_path,
+                         timeout=900, PJRT_DEVICE="CPU", CPU_NUM_DEVICES="1"))
+    assert f"resuming from {ckpt}" in resumed.stderr
+    state = json.loads((out / "trainer_state.json").read_text())
+    assert state["global_step"] == stopped + 2
+    assert [e["step"] for e in state["log_history"] if "loss" in e] == list(range(1, stopped + 3))

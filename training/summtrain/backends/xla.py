@@ -13,6 +13,10 @@ own shard of the data and the same program runs on all of them.
   of devices with CPU_NUM_DEVICES.)
 - Checkpoints are moved to CPU and written in the Trainer's layout (safetensors + config), which
   every back end loads.
+- SIGTERM (Kubernetes evicting a TPU pod): the current update finishes, a checkpoint is saved
+  and the process exits 143; the same command resumes from it (`_loop.Preemption`, as in the
+  Accelerate back end). On a multi-host slice each host acts on its own SIGTERM (Kubernetes
+  sends one to every pod of the JobSet); the hosts do not yet agree on the stop step.
 - Evaluation and generation for ROUGE run on a CPU copy of the weights: autoregressive decoding
   changes shape every token, which on XLA would compile a graph per step.
 
@@ -28,7 +32,7 @@ import time
 from pathlib import Path
 from typing import Optional
 
-from summtrain.backends import _evaluate, _loop, _runner
+from summtrain.backends import PREEMPTED_EXIT_CODE, _evaluate, _loop, _runner
 from summtrain.errors import UsageError
 
 log = logging.getLogger("summtrain.xla")
@@ -111,13 +115,25 @@ def cpu_state_dict(model) -> dict:
     return _loop.to_cpu(model.state_dict())
 
 
+def without_tied_copies(model, weights: dict) -> dict:
+    """Drops the second and later names of a tied parameter (T5's shared/embed/lm_head): on the
+    host they are separate tensors, so save_pretrained would keep every name and the strict
+    resume load (safetensors.load_model) would reject the extra ones."""
+    seen, kept = set(), {}
+    for name, tensor in model.state_dict(keep_vars=True).items():
+        if id(tensor) not in seen and name in weights:
+            seen.add(id(tensor))
+            kept[name] = weights[name]
+    return kept
+
+
 def save_checkpoint(model, tokenizer, optimizer, scheduler, state: dict, training_args) -> Path:
     """A Trainer-layout checkpoint from the XLA device, written by the first host."""
     import torch
     import torch_xla.runtime as xr
 
     ckpt = Path(training_args.output_dir) / f"checkpoint-{state['global_step']}"
-    weights = cpu_state_dict(model)
+    weights = without_tied_copies(model, cpu_state_dict(model))
     optim_state = _loop.to_cpu(optimizer.state_dict())
     if xr.process_index() == 0:
         ckpt.mkdir(parents=True, exist_ok=True)
@@ -143,6 +159,7 @@ class XlaLoop:
         self.args, self.tokenizer, self.checkpointing = training_args, tokenizer, checkpointing
         self.num_train_samples = len(train_set)
         self.model = model.to(device)
+        self.model.tie_weights()  # moving to XLA replaces each parameter: tied ones would train apart
         optim = FUSED_OPTIMIZERS.get(getattr(training_args.optim, "value", training_args.optim))
         if optim:
             log.info("xla: --optim %s has no XLA kernel; using %s", getattr(training_args.optim, "value", training_args.optim), optim)
@@ -156,6 +173,7 @@ class XlaLoop:
         self.scheduler = _loop.make_scheduler(self.optimizer, training_args, self.plan.max_steps)
         self.global_step, self.log_history, self.meter = 0, [], _loop.LossMeter()
         self.smoother = _loop.label_smoother(training_args)
+        self.preemption = _loop.Preemption()
 
     def batches(self, epoch: int, skip: int):
         self.cpu_loader.sampler.set_epoch(epoch)
@@ -195,10 +213,13 @@ class XlaLoop:
                      "epoch": round(epoch, 4), "step": self.global_step}
             self.log_history.append(entry)
             log.info("%s", entry)
-        if _loop.checkpoint_due(self.checkpointing, self.global_step, end_of_epoch):
+        stop = self.preemption.requested
+        if _loop.checkpoint_due(self.checkpointing, self.global_step, end_of_epoch) or stop:
             save_checkpoint(self.model, self.tokenizer, self.optimizer, self.scheduler,
                             {"global_step": self.global_step, "epoch": epoch,
                              "max_steps": self.plan.max_steps, "log_history": self.log_history}, self.args)
+        if stop:
+            self.preemption.stopped_at = self.global_step
 
     def run_epoch(self, epoch_index: int, skip: int) -> tuple[float, int]:
         accum, plan, seen, epoch = self.args.gradient_accumulation_steps, self.plan, 0, float(epoch_index)
@@ -213,7 +234,7 @@ class XlaLoop:
             self.update()
             epoch = epoch_index + (i + 1) / plan.batches_per_epoch
             self.after_update(epoch, end_of_epoch=last)
-            if self.global_step >= plan.max_steps:
+            if self.global_step >= plan.max_steps or self.preemption.stopped_at is not None:
                 break
         return epoch, seen
 
@@ -226,7 +247,7 @@ class XlaLoop:
         for epoch_index in range(self.global_step // self.plan.updates_per_epoch, self.plan.num_epochs):
             epoch, n = self.run_epoch(epoch_index, skip)
             seen, skip = seen + n, 0
-            if self.global_step >= self.plan.max_steps:
+            if self.global_step >= self.plan.max_steps or self.preemption.stopped_at is not None:
                 break
         loss = self.meter.mean()
         runtime = time.perf_counter() - start
@@ -259,13 +280,19 @@ def evaluate_and_predict(model, tokenizer, prepared, collator, args):
 
 
 def train(model, tokenizer, prepared, collator, args, plan, checkpointing):
-    """Train on the XLA device; returns the model moved back to the CPU."""
+    """Train on the XLA device; returns the model moved back to the CPU, or None when SIGTERM
+    stopped training after a checkpoint."""
     import torch_xla.runtime as xr
 
     device, mesh, local = init_runtime(args.summtrain.num_cores)
     loop = XlaLoop(model, tokenizer, prepared.train, collator, args.training, device=device, mesh=mesh,
                    local_devices=local, checkpointing=checkpointing)
-    metrics = loop.run(Path(plan.resume_from) if plan.resume_from else None)
+    with loop.preemption.installed():
+        metrics = loop.run(Path(plan.resume_from) if plan.resume_from else None)
+    if loop.preemption.stopped_at is not None:
+        log.warning("SIGTERM: saved checkpoint-%d in %s; run the same command again to resume",
+                    loop.preemption.stopped_at, args.training.output_dir)
+        return None
     weights = cpu_state_dict(loop.model)
     _loop.trace_final(xr.process_index(), xr.global_runtime_device_count(), weights)
     model = loop.model.to("cpu")
@@ -302,6 +329,8 @@ def run(args, plan) -> int:
         before, _ = cpu_split(model, tokenizer, prepared.eval, collator, "eval", args)
     if t.do_train:
         model = train(model, tokenizer, prepared, collator, args, plan, checkpointing)
+        if model is None:
+            return PREEMPTED_EXIT_CODE
     if main:
         after = evaluate_and_predict(model, tokenizer, prepared, collator, args)
         _runner.finish(args, "xla", before, after, prepared)
