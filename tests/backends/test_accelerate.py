@@ -6,8 +6,8 @@ prove they are one job: world size 2, disjoint data shards covering the data, id
 
 from __future__ import annotations
 
+import importlib.util
 import json
-import shutil
 import sys
 from pathlib import Path
 
@@ -120,12 +120,12 @@ def test_mixed_precision_from_flag_or_accelerate_config(tmp_path, how):
 
 @pytest.mark.parametrize("flags, says", [
     (["--deepspeed", "ds.json"], "accelerate config"),
-    (["--report_to", "tensorboard"], "not installed"),
+    (["--report_to", "wandb"], "not installed"),
     (["--checkpointing_steps", "often"], "positive number of steps or 'epoch'"),
 ])
 def test_flags_it_cannot_honour_are_refused_in_one_line(tmp_path, flags, says):
-    if shutil.which("tensorboard") and "tensorboard" in flags:
-        pytest.fail("tensorboard is installed in this venv; this case needs a tracker that is not")
+    if "wandb" in flags and importlib.util.find_spec("wandb"):
+        pytest.fail("wandb is installed in this venv; this case needs a tracker that is not")
     out = tmp_path / "out"
     result = h.summtrain([*ACC, *h.data_flags(16), *h.FAST[:-8], "--output_dir", str(out), "--do_train", *flags],
                          tmp_path)
@@ -155,3 +155,20 @@ def test_sigterm_saves_a_checkpoint_and_the_same_command_resumes(tmp_path):
     resumed = h.ok(h.run([*argv[:-4], "--max_steps", str(stopped + 2), "--logging_steps", "1"], tmp_path))
     assert ckpt.name in resumed.stderr
     assert json.loads((out / "trainer_state.json").read_text())["global_step"] == stopped + 2
+
+
+def test_report_to_tensorboard_writes_the_logged_loss_as_event_scalars(tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    out = tmp_path / "out"
+    flags = [f for f in h.FAST if f not in ("--report_to", "none")]
+    h.ok(h.summtrain([*ACC, *h.data_flags(16), *flags, "--output_dir", str(out), "--do_train",
+                      "--per_device_train_batch_size", "8", "--max_steps", "3", "--logging_steps", "1",
+                      "--report_to", "tensorboard"], tmp_path))
+    assert list((out / "summtrain").glob("events.out.tfevents.*"))  # the run's folder, named after the run
+    scalars = EventAccumulator(str(out / "summtrain")).Reload()
+    logged = {e["step"]: e["loss"] for e in json.loads((out / "trainer_state.json").read_text())["log_history"]
+              if "loss" in e}
+    assert "loss" in scalars.Tags()["scalars"], scalars.Tags()
+    assert {e.step: e.value for e in scalars.Scalars("loss")} == pytest.approx(logged, abs=1e-4)
+    assert sorted(logged) == [1, 2, 3]
