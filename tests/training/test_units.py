@@ -95,3 +95,22 @@ def test_prepare_without_main_process_first_tokenizes_the_splits():
     assert all(len(ids) <= 32 for ids in prepared.train["input_ids"])
     assert all(0 < len(labels) <= 8 for labels in prepared.eval["labels"])
     assert prepared.eval_references == [r["summary"] for r in bundled_rows("validation", 4)]
+
+
+@pytest.mark.parametrize("as_file", [False, True])
+def test_user_flags_win_over_the_embedded_defaults(tmp_path, as_file):
+    """The embedded default saves no checkpoints; a user's --save_strategy/--save_steps must win
+    (on the command line and in a run file), while --checkpointing_steps wins over both."""
+    from summtrain.parse import parse_train_args
+
+    flags = {"save_strategy": "steps", "save_steps": 7, "output_dir": str(tmp_path / "out")}
+    argv = [tok for k, v in flags.items() for tok in (f"--{k}", str(v))]
+    if as_file:
+        run = tmp_path / "run.json"
+        run.write_text(json.dumps(flags))
+        argv = [str(run)]
+    t = parse_train_args(argv).training
+    assert (str(t.save_strategy.value if hasattr(t.save_strategy, "value") else t.save_strategy), t.save_steps) \
+        == ("steps", 7)
+    t = parse_train_args(["--checkpointing_steps", "3", "--save_steps", "7", "--output_dir", str(tmp_path / "o")])
+    assert t.training.save_steps == 3

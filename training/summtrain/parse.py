@@ -77,9 +77,6 @@ def _environment_flags(given: dict[str, Any]) -> dict[str, Any]:
     return flags
 
 
-_FORCED = ("fp16", "ddp_backend", "use_cpu", "save_strategy", "save_steps")
-
-
 def checkpointing_flags(given: dict[str, Any], backend: str) -> dict[str, Any]:
     """The trainer/tf back ends' form of `--checkpointing_steps N|epoch` (the torch loops read it themselves)."""
     value = given.get("checkpointing_steps")
@@ -120,17 +117,16 @@ def parse_train_args(argv: Sequence[str]) -> TrainArgs:
         log.warning(note)
     os.environ.update(tr.env)
     front, embedded = default_flags(given)
-    front.update(_environment_flags(given))
-    front.update(checkpointing_flags(given, given.get("backend", "trainer")))
+    # Fixes for this machine and --checkpointing_steps win over what the user gave; defaults do not.
+    forced = {**_environment_flags(given), **checkpointing_flags(given, given.get("backend", "trainer"))}
     parser = build_parser()
     parser.error = _raise_usage  # type: ignore[method-assign]
     try:
         if user_argv is None:
-            merged = {**front, **given, **{k: v for k, v in front.items() if k in _FORCED}}
+            merged = {**front, **given, **forced}
             groups = parser.parse_dict(merged)
         else:
-            tail = _to_argv({k: v for k, v in front.items() if k in _FORCED})
-            groups = parser.parse_args_into_dataclasses(args=_to_argv(front) + user_argv + tail)
+            groups = parser.parse_args_into_dataclasses(args=_to_argv(front) + user_argv + _to_argv(forced))
     except (ValueError, TypeError) as e:
         raise UsageError(f"invalid training flags: {str(e).strip().splitlines()[0]}") from None
     model, data, training, summtrain = groups[:4]
