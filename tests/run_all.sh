@@ -45,7 +45,7 @@ background tf tests/setup/tf_venv.sh
 background xla tests/setup/xla_venv.sh
 
 step "main suite (launcher, render, cluster, torch back ends)"
-pytest_run .venv/bin/python tests -m "not docker and not tf and not xla" "$@"
+pytest_run .venv/bin/python tests -m "not docker and not tf and not xla and not restart_e2e" "$@"
 
 if [ -n "${jobs[docker]:-}" ]; then
   step "Docker image tests"
@@ -67,4 +67,6 @@ if [ -n "${jobs[tf]:-}" ] && [ -n "${jobs[xla]:-}" ]; then
   step "one schema, four back ends (every stack)"
   pytest_run .venv/bin/python tests/backends/test_all_backends.py "$@"
 fi
+step "killed-replica end-to-end run (alone, once the set-ups are done)"
+pytest_run .venv/bin/python tests -m restart_e2e "$@"
 step "all suites passed"

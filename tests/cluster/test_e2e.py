@@ -5,6 +5,11 @@ process (torchrun rendezvous on loopback, gloo) with /workspace mapped to a shar
 folder. After a checkpoint is written the worker is SIGKILLed; the operator's OnFailure policy
 restarts it (and the master, whose collective broke), the run resumes from the checkpoint, and
 `submit --follow` must have printed every line of every attempt of every replica exactly once.
+
+Known problem: with the two CPUs contended (other suites or set-ups running beside it), the
+restarted attempts can deadlock in torchrun's static rendezvous (the worker's trainer waits for
+rank 0, whose agent never starts its trainer). tests/run_all.sh therefore runs this test on its own
+after the other suites, on an idle machine, where it passes.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ def printed(out: str, replica: str) -> list[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.restart_e2e
 def test_two_replica_pytorchjob_resumes_after_a_killed_worker(fake, tmp_path):
     workspace = tmp_path / "workspace"
     workspace.mkdir()
