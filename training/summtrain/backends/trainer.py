@@ -8,9 +8,7 @@ request is shared, so every rank saves at the same step.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import signal
 from typing import Any
 
 from transformers import Seq2SeqTrainer, TrainerCallback
@@ -19,29 +17,15 @@ from summtrain import data as data_mod
 from summtrain import models, outputs, report
 from summtrain.args import TrainArgs
 from summtrain.backends import PREEMPTED_EXIT_CODE
+from summtrain.backends._loop import Preemption
 from summtrain.checks import RunPlan
 from summtrain.credentials import take_token
 
 log = logging.getLogger("summtrain")
 
 
-class PreemptionCallback(TrainerCallback):
-    """Turns SIGTERM into 'save a checkpoint now and stop'."""
-
-    def __init__(self) -> None:
-        self.requested = False
-        self.stopped_at: int | None = None
-
-    def _handler(self, signum: int, frame: Any) -> None:
-        self.requested = True
-
-    @contextlib.contextmanager
-    def installed(self):
-        previous = signal.signal(signal.SIGTERM, self._handler)
-        try:
-            yield self
-        finally:
-            signal.signal(signal.SIGTERM, previous)
+class PreemptionCallback(TrainerCallback, Preemption):
+    """Turns SIGTERM into 'save a checkpoint now and stop', at the same step on every rank."""
 
     def _any_rank_requested(self) -> bool:
         import torch.distributed as dist
