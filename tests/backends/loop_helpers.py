@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -56,6 +57,18 @@ def summtrain(argv: list[str], tmp: Path, python: str = sys.executable, **kw) ->
 def ok(result: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
     assert result.returncode == 0, f"exit {result.returncode}\n{result.stdout[-2000:]}\n{result.stderr[-4000:]}"
     return result
+
+
+def sigterm_after_first_loss(argv: list[str], tmp: Path, env_: dict[str, str], timeout: float) -> tuple[int, str]:
+    """Start a training run, send SIGTERM once it has logged a loss, and return its exit code
+    and the stderr that followed."""
+    proc = subprocess.Popen(argv, cwd=tmp, env=env_, stderr=subprocess.PIPE, text=True)
+    for line in proc.stderr:  # the first logged loss: training is under way
+        if "'loss'" in line:
+            break
+    proc.send_signal(signal.SIGTERM)
+    rest = proc.stderr.read()
+    return proc.wait(timeout=timeout), rest
 
 
 def results(out: Path) -> dict:

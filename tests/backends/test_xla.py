@@ -77,21 +77,12 @@ def test_spmd_over_two_cpu_devices_matches_single_device_losses(single, tmp_path
 
 
 def test_sigterm_saves_a_checkpoint_and_the_same_command_resumes(tmp_path):
-    import signal
-    import subprocess
-
     out = tmp_path / "out"
     argv = [sys.executable, "-m", "summtrain", "--backend", "xla", "--lr_scheduler_type", "constant",
             *h.data_flags(64, 8, 8), *h.FAST, "--output_dir", str(out), "--do_train",
             "--per_device_train_batch_size", "8", "--max_steps", "400", "--logging_steps", "1"]
-    proc = subprocess.Popen(argv, cwd=tmp_path, env=h.env(tmp_path, PJRT_DEVICE="CPU", CPU_NUM_DEVICES="1"),
-                            stderr=subprocess.PIPE, text=True)
-    for line in proc.stderr:  # the first logged loss: training is under way
-        if "'loss'" in line:
-            break
-    proc.send_signal(signal.SIGTERM)
-    rest = proc.stderr.read()
-    assert proc.wait(timeout=600) == 143, rest[-3000:]
+    code, rest = h.sigterm_after_first_loss(argv, tmp_path, h.env(tmp_path, PJRT_DEVICE="CPU", CPU_NUM_DEVICES="1"), timeout=600)
+    assert code == 143, rest[-3000:]
     assert "SIGTERM: saved checkpoint-" in rest
     (ckpt,) = out.glob("checkpoint-*")
     stopped = int(ckpt.name.split("-")[1])
