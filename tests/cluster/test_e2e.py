@@ -3,17 +3,13 @@
 The fake kubelet runs each pod's container command (`torchrun -m summtrain ...`) as a local
 process (torchrun rendezvous on loopback, gloo) with /workspace mapped to a shared temporary
 folder. After a checkpoint is written the worker is SIGKILLed; the operator's OnFailure policy
-restarts it (and the master, whose collective broke), the run resumes from the checkpoint, and
+restarts it, the master's torchrun agent restarts its trainer, the run resumes from the checkpoint, and
 `submit --follow` must have printed every line of every attempt of every replica exactly once.
 
-Open defect (why tests/run_all.sh does not run this test): the rendered PyTorchJob runs torchrun
-with static rendezvous (PET_* env). When one replica restarts while the other's agent is still
-alive, the restarted worker's agent can finish rendezvous against the old master store, and the
-restarted master's agent then waits in _assign_worker_ranks forever (seen with py-spy: worker
-trainer in init_process_group, master agent never spawning its trainer). It passes in some runs
-and hangs in others, on an idle machine too. The likely fix is elastic rendezvous in the rendered
-command (--rdzv_backend c10d on the master, --max_restarts), so an agent restarts its workers
-instead of the pod; until then this test is run by hand: pytest tests -m restart_e2e.
+The rendered command rendezvous through a c10d store on the master (elastic torchrun): the
+master's agent restarts its trainer after the broken collective and the restarted worker joins
+the next round. Before that, with torchrun's static rendezvous, a restarted replica could join
+the old round's store and both sides waited forever; this test is the regression check.
 """
 
 from __future__ import annotations
@@ -50,7 +46,6 @@ def printed(out: str, replica: str) -> list[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.restart_e2e
 def test_two_replica_pytorchjob_resumes_after_a_killed_worker(fake, tmp_path):
     workspace = tmp_path / "workspace"
     workspace.mkdir()
@@ -74,6 +69,10 @@ def test_two_replica_pytorchjob_resumes_after_a_killed_worker(fake, tmp_path):
     assert json.loads((out_dir / "trainer_state.json").read_text())["global_step"] == STEPS
     worker = fake.get("pods", "e2e-worker-0")
     assert worker["status"]["containerStatuses"][0]["restartCount"] >= 1
+    # the master pod kept running: its torchrun agent restarted the trainer in a new rendezvous round
+    master = fake.get("pods", "e2e-master-0")
+    assert master["status"]["containerStatuses"][0]["restartCount"] == 0
+    assert {ln.split("]", 1)[0] for ln in resumed} == {"[master-0", "[worker-0"}, resumed
 
     # every line of every attempt, once, in order, per replica
     for replica in ("master-0", "worker-0"):

@@ -102,17 +102,38 @@ def test_accelerate_gets_machine_fields_from_the_operator_env():
     assert pairs == {"--num_machines": "$(PET_NNODES)", "--machine_rank": "$(PET_NODE_RANK)",
                      "--main_process_ip": "$(PET_MASTER_ADDR)", "--main_process_port": "$(PET_MASTER_PORT)",
                      "--num_processes": "8"}
-    assert args[12:16] == ["-m", "summtrain", "--backend", "accelerate"]
+    rdzv = dict(zip(args[12:18:2], args[13:18:2]))
+    assert rdzv["--rdzv_backend"] == "c10d" and rdzv["--max_restarts"] == "3"
+    assert rdzv["--rdzv_conf"].startswith("is_host=0,")  # a Worker joins the Master's store
+    assert args[18:22] == ["-m", "summtrain", "--backend", "accelerate"]
+    assert {"name": "TORCH_DISABLE_SHARE_RDZV_TCP_STORE", "value": "1"} in container["env"]
 
 
-def test_torchrun_uses_the_operator_env():
-    job = render(_spec("pytorchjob", nodes=2, gpus_per_node=4))[-1]
+def _torch_container(job: dict, replica: str) -> dict:
+    return job["spec"]["pytorchReplicaSpecs"][replica]["template"]["spec"]["containers"][0]
+
+
+def test_torchrun_uses_the_operator_env_and_elastic_rendezvous_on_the_master():
+    job = render(_spec("pytorchjob", nodes=2, gpus_per_node=4, backoff_limit=5))[-1]
     assert job["spec"]["nprocPerNode"] == "4"
-    container = job["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]["containers"][0]
-    assert container["name"] == "pytorch"
-    assert container["command"] == ["torchrun"]
+    master, worker = _torch_container(job, "Master"), _torch_container(job, "Worker")
+    assert master["name"] == "pytorch" and master["command"] == ["torchrun"]
+    assert master["ports"] == [{"name": "pytorchjob-port", "containerPort": 23456}]
+    for container, host in ((master, "1"), (worker, "0")):
+        args = container["args"]
+        flags = dict(zip(args[:10:2], args[1:10:2]))
+        assert flags == {"--rdzv_endpoint": "$(PET_MASTER_ADDR):$(PET_MASTER_PORT)", "--rdzv_id": job["metadata"]["name"],
+                         "--rdzv_backend": "c10d", "--rdzv_conf": f"is_host={host},join_timeout=1800,read_timeout=300",
+                         "--max_restarts": "5"}
+        assert args[10:14] == ["-m", "summtrain", "--backend", "trainer"]
+        assert {"name": "TORCH_DISABLE_SHARE_RDZV_TCP_STORE", "value": "1"} in container["env"]
+    assert master["args"][10:] == worker["args"][10:]
+
+
+def test_one_node_torchrun_keeps_the_operators_static_rendezvous():
+    container = _torch_container(render(_spec("pytorchjob", nodes=1, gpus_per_node=4))[-1], "Master")
     assert container["args"][:4] == ["-m", "summtrain", "--backend", "trainer"]
-    assert container["ports"] == [{"name": "pytorchjob-port", "containerPort": 23456}]
+    assert not any(e["name"] == "TORCH_DISABLE_SHARE_RDZV_TCP_STORE" for e in container["env"])
 
 
 def test_tpu_pods_and_pools():

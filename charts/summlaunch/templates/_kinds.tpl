@@ -9,23 +9,39 @@
 
 {{/*
 The torch-family container (PyTorchJob and TrainJob): {command, args, env, accelerator}.
+Args: c (the context), replica ("Master"/"Worker" on a PyTorchJob, "" on a TrainJob).
 torchrun reads the operator's PET_* variables; accelerate launch gets them as $(VAR)
-arguments, expanded by the kubelet (mirrors summlaunch.kinds.pytorchjob.launch_command).
+arguments, expanded by the kubelet. A multi-node PyTorchJob rendezvous through a c10d store
+hosted by the Master (mirrors summlaunch.kinds.pytorchjob.launch_command).
 */}}
 {{- define "summlaunch.torchContainer" -}}
-{{- $summtrain := concat (list "-m" "summtrain" "--backend" .backend) .train -}}
-{{- $out := dict "command" (list "torchrun") "args" $summtrain "env" list "accelerator" (dict .gpuResource .perNode) -}}
-{{- if eq .framework "accelerate" -}}
-{{- $processes := mul (int .nodes) (int .procs) -}}
+{{- $c := .c -}}
+{{- $summtrain := concat (list "-m" "summtrain" "--backend" $c.backend) $c.train -}}
+{{- $elastic := list -}}
+{{- $env := list -}}
+{{- if and .replica (gt (int $c.nodes) 1) -}}
+{{- $conf := printf "is_host=%d,join_timeout=1800,read_timeout=300" (ternary 1 0 (eq .replica "Master")) -}}
+{{- $elastic = list "--rdzv_backend" "c10d" "--rdzv_conf" $conf "--max_restarts" (toString $c.backoffLimit) -}}
+{{- $env = list (dict "name" "TORCH_DISABLE_SHARE_RDZV_TCP_STORE" "value" "1") -}}
+{{- end -}}
+{{- $out := dict "command" (list "torchrun") "env" $env "accelerator" (dict $c.gpuResource $c.perNode) -}}
+{{- if $elastic -}}
+{{- $_ := set $out "args" (concat (list "--rdzv_endpoint" "$(PET_MASTER_ADDR):$(PET_MASTER_PORT)" "--rdzv_id" $c.name) $elastic $summtrain) -}}
+{{- else -}}
+{{- $_ := set $out "args" $summtrain -}}
+{{- end -}}
+{{- if eq $c.framework "accelerate" -}}
+{{- $processes := mul (int $c.nodes) (int $c.procs) -}}
 {{- $args := list "--num_machines" "$(PET_NNODES)" "--machine_rank" "$(PET_NODE_RANK)" "--main_process_ip" "$(PET_MASTER_ADDR)" "--main_process_port" "$(PET_MASTER_PORT)" "--num_processes" (toString $processes) -}}
-{{- if .accelerateConfig -}}
+{{- $args = concat $args $elastic -}}
+{{- if $c.accelerateConfig -}}
 {{- $args = concat (list "--config_file" "/etc/summlaunch/accelerate/config.yaml") $args -}}
 {{- else if gt $processes 1 -}}
 {{- $args = append $args "--multi_gpu" -}}
 {{- end -}}
 {{- $_ := set $out "command" (list "accelerate" "launch") -}}
 {{- $_ := set $out "args" (concat $args $summtrain) -}}
-{{- if not (int .perNode) }}{{ $_ := set $out "env" (list (dict "name" "ACCELERATE_USE_CPU" "value" "true")) }}{{ end -}}
+{{- if not (int $c.perNode) }}{{ $_ := set $out "env" (prepend $env (dict "name" "ACCELERATE_USE_CPU" "value" "true")) }}{{ end -}}
 {{- end -}}
 {{- toJson $out -}}
 {{- end -}}
