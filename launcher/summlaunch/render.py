@@ -3,13 +3,14 @@
 `render(spec)` picks the job kind from the registry, fills its Jinja template
 (manifests/<kind>.yaml.j2; StrictUndefined, trim_blocks, lstrip_blocks, every value
 through |tojson) and parses the output straight back into dicts. No clock, no
-randomness, nothing but the templates read.
+randomness, nothing but the templates read. The templates run as Python compiled from
+them (summlaunch._manifests, byte-identical output, no Jinja2 import) while that is up to
+date with the files, else through Jinja2.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -50,13 +51,49 @@ def _bytecode_cache(jinja2):
     return jinja2.FileSystemBytecodeCache(str(folder)) if os.access(folder, os.W_OK) else None
 
 
+@lru_cache(maxsize=1)
+def _compiled():
+    """summlaunch._manifests (the templates compiled to Python, see summlaunch.template_compiler)
+    while every template on disk is the one it was compiled from; else None, and Jinja2 renders."""
+    import os
+    import zlib
+
+    from summlaunch.assets import asset_dir
+
+    try:
+        from summlaunch import _manifests
+    except ImportError:
+        return None
+    folder = asset_dir("manifests")
+    if sorted(n for n in os.listdir(folder) if n.endswith(".j2")) != sorted(_manifests.SOURCES):
+        return None
+    for name, (size, crc) in _manifests.SOURCES.items():
+        data = (folder / name).read_bytes()
+        if len(data) != size or zlib.crc32(data) != crc:
+            return None
+    return _manifests
+
+
+def template_text(name: str, context: dict[str, Any]) -> str:
+    """The text one template renders: compiled when up to date, else through Jinja2 (the same text)."""
+    compiled = _compiled()
+    if compiled is not None:
+        return compiled.render(name, {"c": context})
+    return _environment().get_template(name).render(c=context)
+
+
 def render_template(name: str, context: dict[str, Any]) -> list[dict]:
     """Fill one template and parse every YAML document it produced (empty ones dropped)."""
-    import yaml
+    from summlaunch import yaml_text
 
-    text = _environment().get_template(name).render(c=context)
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it
-    return [doc for doc in yaml.load_all(text, Loader=loader) if doc is not None]
+    text = template_text(name, context)
+    try:
+        return yaml_text.load_all(text)  # the templates' own dialect, without importing PyYAML
+    except yaml_text.Unsupported:
+        import yaml
+
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it
+        return [doc for doc in yaml.load_all(text, Loader=loader) if doc is not None]
 
 
 def render(spec: JobSpec) -> list[dict]:
@@ -119,44 +156,14 @@ def gcloud_comments(objects: list[dict]) -> list[str]:
             if L.GCLOUD_COMMAND in (obj.get("metadata", {}).get("annotations") or {})]
 
 
-# Plain scalars that PyYAML (YAML 1.1) would print unquoted but YAML 1.2 readers such as
-# kubectl read as numbers, booleans or null (`3e-4`, `1_000`, `0o17`, `.inf`, `on`, `~`):
-# such strings are always quoted.
-_NOT_A_STRING = re.compile(
-    r"^(?:[-+]?(?:[0-9][0-9_]*)?\.?[0-9][0-9_]*(?:[eE][-+]?[0-9]+)?|[-+]?[0-9][0-9_]*\.(?:[eE][-+]?[0-9]+)?"
-    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)|0x[0-9a-fA-F_]+|0o[0-7_]+|0b[01_]+|[-+]?[0-9][0-9_:]*"
-    r"|y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF"
-    r"|null|Null|NULL|~|)$")
-
-
-def _dumper():
-    import yaml
-
-    class Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
-        pass
-
-    def text(dumper, value: str):
-        if _NOT_A_STRING.match(value):
-            style = "'"
-        else:
-            style = "|" if "\n" in value else None  # PyYAML falls back when a block cannot hold it
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-    Dumper.add_representer(str, text)
-    return Dumper
-
-
 def to_yaml(objects: list[dict]) -> str:
     """Multi-document YAML; gcloud commands for TPU node pools lead as comments."""
-    import yaml
+    from summlaunch import yaml_text
 
     head = "".join(f"# {line}\n" for cmd in gcloud_comments(objects) for line in cmd.splitlines())
     if head:
         head = "# The TPU node pool(s) this job needs; to create them with gcloud:\n" + head
-    body = "---\n".join(yaml.dump(obj, Dumper=_dumper(), sort_keys=False, default_flow_style=False,
-                                  width=1 << 16, allow_unicode=False)
-                        for obj in objects)
-    return head + "---\n" + body
+    return head + yaml_text.dump_all(objects)
 
 
 def to_json(objects: list[dict], as_list: bool = False) -> str:
