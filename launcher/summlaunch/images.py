@@ -20,6 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from summlaunch.assets import asset_dir
+from summlaunch.image_records import load_records, pinned_ref, record_image  # re-exported
 from summlaunch.image_rules import Pin, PinError, check, load_versions, normalize, parse_pin, suggest
 
 # Bump when the way a build context is laid out changes (it changes every tag).
@@ -185,46 +186,6 @@ def image_ref(framework: str, pins: Sequence[str] = (), registry: str | None = N
               base_image: str | None = None) -> str:
     """The tag `summlaunch build --framework F --pin ...` would produce for these inputs."""
     return tag_for(resolve(framework, pins, base_image), registry)
-
-
-# ---- digests of built images --------------------------------------------------------------
-
-def _record_path() -> Path:
-    root = os.environ.get("SUMMLAUNCH_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "summlaunch")
-    return Path(root) / "images.json"
-
-
-def load_records() -> dict[str, dict]:
-    try:
-        return json.loads(_record_path().read_text())
-    except (FileNotFoundError, ValueError):
-        return {}
-
-
-def record_image(ref: str, *, image_id: str, digest: str | None = None, spec: ImageSpec | None = None) -> None:
-    """Remember a built (and maybe pushed) image: its id, registry digest and pins."""
-    records = load_records()
-    entry = records.get(ref, {})
-    entry.update({"image_id": image_id})
-    if digest:
-        entry["digest"] = digest
-    if spec is not None:
-        entry["pins"] = spec.pin_strings()
-        entry["base_image"] = spec.base_image
-    records[ref] = entry
-    path = _record_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(records, indent=2, sort_keys=True))
-    tmp.replace(path)
-
-
-def pinned_ref(ref: str) -> str:
-    """`ref@sha256:...` when a push recorded the registry digest of `ref`, else `ref` unchanged."""
-    if "@" in ref:
-        return ref
-    digest = load_records().get(ref, {}).get("digest")
-    return f"{ref}@{digest}" if digest else ref
 
 
 __all__ = [

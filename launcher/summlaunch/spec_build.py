@@ -177,10 +177,12 @@ def _kind(kind: str | None, framework: str) -> str:
 
 def _image(raw: Mapping[str, Any], framework: str) -> str:
     """The image to run, pinned to the digest `build --push` recorded for it (tag@sha256:...) if any."""
-    from summlaunch.images import image_ref, pinned_ref
+    from summlaunch.image_records import pinned_ref
 
     if raw.get("image"):
         return pinned_ref(V.image("image", raw["image"]))
+    from summlaunch.images import image_ref  # the content hash of the stack: only without --image
+
     pins = [str(p) for p in raw.get("pins") or ()]
     try:
         return pinned_ref(image_ref(framework, pins, raw.get("registry")))
