@@ -2,13 +2,15 @@
 
 Built once at the boundary by `summlaunch.spec_build.build_spec` from launcher flags
 and/or a run file; everything after that (render, submit, helm values) takes a JobSpec.
-The dataclass itself does no validation so tests can feed hostile values to the
-renderer; `build_spec` is the only way user input becomes a JobSpec.
+The record itself does no validation so tests can feed hostile values to the
+renderer; `build_spec` is the only way user input becomes a JobSpec. Records are
+NamedTuples (immutable, `spec._replace(field=...)` for a changed copy): `dataclasses`
+would import `inspect`, a tenth of `summlaunch render`'s start-up.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from summlaunch.tpu_types import TpuSlice
 
@@ -31,8 +33,7 @@ RUN_AS = 1000  # the image's non-root user `summ`
 Pairs = tuple[tuple[str, str], ...]
 
 
-@dataclass(frozen=True)
-class Toleration:
+class Toleration(NamedTuple):
     key: str
     operator: str = "Equal"  # Equal | Exists
     value: str | None = None
@@ -47,8 +48,7 @@ class Toleration:
         return out
 
 
-@dataclass(frozen=True)
-class JobSpec:
+class JobSpec(NamedTuple):
     """What runs, and where. Field names are the run-file keys and the flag names (dashes)."""
 
     name: str

@@ -113,9 +113,7 @@ def build_spec(flag_values: Mapping[str, Any], train_argv: list[str] = (), run_f
                       tpu=tpu, slices=slices, train_args=(), **fields)
     args = checks.check_train_args(draft, argv, warn)
     checks.check_spec(draft, warn)
-    import dataclasses
-
-    return dataclasses.replace(draft, train_args=tuple(args))
+    return draft._replace(train_args=tuple(args))
 
 
 def _framework_and_tpu(raw: Mapping[str, Any]):

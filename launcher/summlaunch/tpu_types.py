@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from summlaunch.errors import SummlaunchError
 
@@ -13,8 +13,7 @@ _TYPE = re.compile(r"^([a-z0-9]+)-(\d+)$")
 _TOPOLOGY = re.compile(r"^\d+(x\d+)+$")
 
 
-@dataclass(frozen=True)
-class TpuSlice:
+class TpuSlice(NamedTuple):
     """One TPU slice: what a node pool provides and what each pod (one per host) asks for."""
 
     tpu_type: str  # canonical, e.g. "v5e-16"

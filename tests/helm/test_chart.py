@@ -5,7 +5,6 @@ promise of the design: `helm install my-run charts/summlaunch --set gpus=8` give
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 import tomllib
@@ -50,7 +49,7 @@ def test_chart_metadata():
 
 
 def test_every_spec_field_has_a_value_and_every_value_a_schema_entry():
-    assert set(SPEC_TO_VALUES) == {f.name for f in dataclasses.fields(JobSpec)}
+    assert set(SPEC_TO_VALUES) == set(JobSpec._fields)
     mapped = {v for names in SPEC_TO_VALUES.values() for v in names}
     assert mapped | CHART_ONLY_VALUES == set(VALUES) == set(SCHEMA["properties"])
     assert SCHEMA["additionalProperties"] is False

@@ -9,7 +9,6 @@ cannot translate faithfully.
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
 import subprocess
 import sys
@@ -66,7 +65,7 @@ def test_a_changed_template_on_disk_is_rendered_by_jinja2(tmp_path, monkeypatch)
     try:
         assert render._compiled() is None
         spec = test_hostile._spec("pytorchjob", "torch", None, test_hostile._placeholder)
-        spec = dataclasses.replace(spec, name="edited")
+        spec = spec._replace(name="edited")
         context = render.common_context(spec)
         from summlaunch import kinds
 

@@ -9,7 +9,6 @@ hostile value, in keys and values alike: same structure, values carried verbatim
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import shlex
 
@@ -116,7 +115,7 @@ def test_gcloud_command_quotes_hostile_values():
 
 
 def test_hostile_text_changes_nothing_when_it_looks_like_a_document():
-    spec = dataclasses.replace(_spec("pytorchjob", "torch", None, _placeholder), image="x\n---\nkind: Secret\n")
+    spec = _spec("pytorchjob", "torch", None, _placeholder)._replace(image="x\n---\nkind: Secret\n")
     objects = render(spec)
     assert [o["kind"] for o in objects] == ["PersistentVolumeClaim", "ConfigMap", "PyTorchJob"]
     containers = objects[-1]["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]["containers"]

@@ -40,7 +40,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace, train_argv: list[str]) -> int:
-    import dataclasses
     import sys
 
     from summlaunch import submitter
@@ -53,7 +52,7 @@ def main(args: argparse.Namespace, train_argv: list[str]) -> int:
 
     cluster = Cluster.connect(args.kubeconfig, args.context, None)
     namespace = _namespace(args, spec, cluster)
-    spec = dataclasses.replace(spec, namespace=namespace)
+    spec = spec._replace(namespace=namespace)
     if args.dry_run == "none" and not args.no_build:
         spec = _ensure_image(spec, args)
     note = (lambda text: print(f"summlaunch: {text}", file=sys.stderr))
@@ -79,7 +78,6 @@ def main(args: argparse.Namespace, train_argv: list[str]) -> int:
 
 def _token(args, spec):
     """(spec naming the token Secret, the token) with --hf-token-from-env; (spec, None) without."""
-    import dataclasses
     import os
 
     from summlaunch.errors import SummlaunchError
@@ -90,7 +88,7 @@ def _token(args, spec):
     if not token:
         raise SummlaunchError("--hf-token-from-env: HF_TOKEN is not set in this environment: export it first")
     if not spec.hf_token_secret:
-        spec = dataclasses.replace(spec, hf_token_secret=DEFAULT_TOKEN_SECRET)
+        spec = spec._replace(hf_token_secret=DEFAULT_TOKEN_SECRET)
     return spec, token
 
 
@@ -129,10 +127,9 @@ def _ensure_image(spec, args):
 
     outcome = build_image(BuildRequest(images.resolve(spec.framework, pins), BuildSources(), registry=registry,
                                        push=bool(registry), force=False, nocache=False, quiet=False))
-    import dataclasses
 
     ref = f"{outcome.ref}@{outcome.digest}" if outcome.digest else outcome.ref
-    return dataclasses.replace(spec, image=ref)
+    return spec._replace(image=ref)
 
 
 def _print_client_dry_run(spec, token: str | None) -> int:

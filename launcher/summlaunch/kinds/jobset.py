@@ -66,7 +66,7 @@ class JobSet(Kind):
             annotations[L.GCLOUD_COMMAND] = "\n".join(pool["gcloud"] for pool in pools)
             pools = []
         return {
-            "slice": SLICE, "slices": spec.slices, "hosts": tpu.hosts, "tpu": tpu.__dict__ | {},
+            "slice": SLICE, "slices": spec.slices, "hosts": tpu.hosts, "tpu": tpu._asdict(),
             "jobset_annotations": annotations, "tpu_node_selector": selector,
             "replica_labels": replica_labels(spec, [SLICE]),
             "pools": pools, "gke_cluster": spec.gke_cluster, "location": spec.location, "zone": spec.zone,
