@@ -43,7 +43,9 @@ def _cpu() -> float:
 
 
 def _time(argv: list[str], runs: int, cpu: list[float] | None = None) -> list[float]:
-    env = {**os.environ, "NO_COLOR": "1"}
+    # bytecode as after `pip install`: drop PYTHONDONTWRITEBYTECODE, and one untimed run writes it
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"} | {"NO_COLOR": "1"}
+    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     times = []
     for _ in range(runs):
         cpu_before, started = _cpu(), time.perf_counter()
