@@ -10,6 +10,9 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 venv="${SUMMLAUNCH_TF_VENV:-$root/.venv-tf}"
 constraints="$here/constraints-tf.txt"
+# shellcheck source=tests/setup/_wheels.sh
+. "$here/_wheels.sh"
+wheels=$(wheel_cache tf)
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 up_to_date() {
     "$venv/bin/python" - "$constraints" <<'PY' 2>/dev/null
@@ -28,8 +31,11 @@ if up_to_date; then
     echo "tf venv already up to date: $venv"
 else
     # (the local index mirrors make pip warn once per package; drop that noise, keep errors)
-    pip_install() { "$venv/bin/python" -m pip install -q "$@" 2> >(grep -v "is ignored: it is neither" >&2); }
+    pip_install() {
+        "$venv/bin/python" -m pip install -q --find-links "$wheels" "$@" 2> >(grep -v "is ignored: it is neither" >&2)
+    }
     pip_install --upgrade pip
+    fill_wheel_cache "$venv/bin/python" "$wheels" -r "$constraints"
     pip_install -c "$constraints" tensorflow tf-keras transformers datasets huggingface_hub \
         tokenizers safetensors rouge_score PyYAML pytest
     pip_install --no-deps -e "$root"
