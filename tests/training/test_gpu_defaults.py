@@ -181,3 +181,53 @@ def test_gpu_default_numerics_keep_the_fp32_loss_curve_on_cpu(tmp_path):
     second = abs(sum(ours[half:]) - sum(base[half:])) / sum(base[half:])
     assert worst <= WINDOW_TOLERANCE and second <= SECOND_HALF_TOLERANCE, (worst, second, base, ours)
     assert ours[-1] < 0.4 * ours[0]  # and it learned
+
+
+# ----------------------------------------------------------------------------- accelerate loop, real runs
+
+def _loop_helpers():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "backends"))
+    import loop_helpers
+
+    return loop_helpers
+
+
+GROUPED = ["--backend", "accelerate", "--train_sampling_strategy", "group_by_length", "--per_device_train_batch_size",
+           "8", "--do_train", "--logging_steps", "1"]
+
+
+@pytest.mark.slow
+def test_accelerate_length_grouped_two_processes_share_one_job(tmp_path):
+    import sys
+    from pathlib import Path
+
+    h = _loop_helpers()
+    out, trace = tmp_path / "out", tmp_path / "trace"
+    torchrun = [str(Path(sys.executable).parent / "torchrun"), "--nproc_per_node", "2", "--master_port",
+                str(h.free_port())]
+    h.ok(h.run([*torchrun, "-m", "summtrain", *GROUPED, *h.data_flags(64), *h.FAST, "--num_train_epochs", "1",
+                "--output_dir", str(out)], tmp_path, SUMMTRAIN_TRACE_DIR=str(trace)))
+    finals = [json.loads((trace / f"final-rank{r}.json").read_text()) for r in (0, 1)]
+    assert finals[0]["weights_sha256"] == finals[1]["weights_sha256"]
+    shards = [(trace / f"samples-rank{r}.txt").read_text().split() for r in (0, 1)]
+    assert [len(s) for s in shards] == [32, 32] and not set(shards[0]) & set(shards[1])
+    assert len(set(shards[0]) | set(shards[1])) == 64  # the same grouped order on both processes
+
+
+@pytest.mark.slow
+def test_accelerate_length_grouped_resume_continues_the_same_order(tmp_path):
+    h = _loop_helpers()
+
+    def run(out, steps):
+        return h.ok(h.summtrain([*GROUPED, *h.data_flags(64), *h.FAST, "--max_steps", str(steps),
+                                 "--lr_scheduler_type", "constant", "--checkpointing_steps", "3",
+                                 "--output_dir", str(out)], tmp_path))
+
+    straight, resumed = tmp_path / "straight", tmp_path / "resumed"
+    run(straight, 11)  # 8 batches per epoch: the resume point (6) is mid-epoch, the end is in epoch 2
+    run(resumed, 6)
+    run(resumed, 11)
+    assert h.losses(resumed) == pytest.approx(h.losses(straight), rel=1e-4)
