@@ -42,6 +42,8 @@ def test_tiny_mode_measures_both_runs_on_the_cpu(tmp_path):
             assert run["mfu"] is None and run["peak_gpu_memory_gib"] is None and run["gpu_default_log"] == []
             assert run["settings"]["precision"] == "fp32" and run["settings"]["pin_memory"] is False
     assert 0 < m["mean_source_tokens"] <= 64 and 0 < m["mean_target_tokens"] <= 16
+    assert len(upstream["losses"]) == len(ours["losses"]) == m["steps"]  # tiny: a loss logged every step
+    assert m["loss"]["worst_window_gap"] >= m["loss"]["second_half_gap"] >= 0
 
 
 @pytest.mark.parametrize("name, tflops", [
