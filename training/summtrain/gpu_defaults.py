@@ -3,7 +3,8 @@
 Upstream's defaults train in fp32 with plain batches in random order from one process.
 Where a CUDA device is used and `--gpu_defaults` is on (the default), summtrain sets, for
 every flag the user did not give (on the command line, in the run file, or for precision
-through `accelerate launch --mixed_precision` / its config):
+through `accelerate launch`, whose mixed precision -- flag, config or its default `no` -- reaches
+the process as ACCELERATE_MIXED_PRECISION and always counts as a choice):
 
 - `--bf16 true` where the GPU supports bf16 (never fp16: T5 overflows in it);
 - `--tf32 true` on GPUs with TF32 (Ampere and newer);
