@@ -4,7 +4,8 @@
 
 Nothing in summtrain is replaced: a callback added to the Trainer times the updates after
 WARMUP_STEPS (CUDA synchronised) and reads the peak GPU memory, and `generate` is wrapped to
-time evaluation's generation (every call but the first). RESULT.json gets the figures and the settings the run trained with.
+time evaluation's generation (every call but the first). RESULT.json gets the figures and the
+settings the run trained with.
 """
 
 import json

@@ -140,8 +140,8 @@ def summtrain_flags(folder: Path, shape: Shape, steps: int, batch: int) -> list[
             "--max_source_length", str(shape.source[2]), "--max_target_length", str(shape.target[2]),
             "--max_steps", str(steps), "--per_device_train_batch_size", str(batch),
             "--per_device_eval_batch_size", str(shape.eval_batch), "--save_strategy", "no",
-            "--report_to", "none", "--disable_tqdm", "true", "--logging_steps", str(max(steps // 20, 1)), "--seed", "42",
-            "--eval_before_train", "false", "--overwrite_output_dir"]
+            "--report_to", "none", "--disable_tqdm", "true", "--logging_steps", str(max(steps // 20, 1)),
+            "--seed", "42", "--eval_before_train", "false", "--overwrite_output_dir"]
 
 
 def run_one(folder: Path, name: str, flags: list[str], warmup: int) -> dict[str, Any]:
@@ -220,7 +220,8 @@ def report(m: dict[str, Any]) -> None:
               f"{_fmt(None if r['mfu'] is None else 100 * r['mfu'], '.1f', '%'):>6} "
               f"{_fmt(r['generation_samples_per_s'], '.1f'):>13}  {settings}")
     loss = m["loss"]
-    print(f"loss vs upstream's (fp32) over {m['steps']} steps: worst logged window {100 * loss['worst_window_gap']:.1f}% "
+    print(f"loss vs upstream's (fp32) over {m['steps']} steps: "
+          f"worst logged window {100 * loss['worst_window_gap']:.1f}% "
           f"(tolerance {100 * loss['window_tolerance']:.0f}%), second-half mean {100 * loss['second_half_gap']:.1f}% "
           f"(tolerance {100 * loss['second_half_tolerance']:.0f}%): {'within' if loss['within'] else 'OUTSIDE'}")
     note = f"target >= {m['target']}" if m["cuda"] else "no CUDA: both runs have the same settings, this is noise"
