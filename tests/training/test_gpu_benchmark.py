@@ -64,3 +64,23 @@ def test_synthetic_lengths_follow_the_cnn_dailymail_means():
     src, tgt = m.lengths(rng, 20000, *shape.source[:2]), m.lengths(rng, 20000, *shape.target[:2])
     assert 740 < sum(src) / len(src) < 820 and 50 < sum(tgt) / len(tgt) < 62  # ~781 and ~56 (See et al. 2017)
     assert sum(x >= 512 for x in src) / len(src) > 0.6  # most articles are longer than max_source_length
+
+
+def test_one_token_per_synthetic_word_so_the_token_counts_hold(tmp_path):
+    """MFU counts the real tokens from the generated lengths: the tokenizer must agree with them."""
+    import json as json_
+
+    from transformers import AutoTokenizer
+
+    m = _module()
+    shape = m.SHAPES["tiny"]
+    m.write_model(tmp_path / "model", shape)
+    stats = m.write_data(tmp_path, shape, rows=200, seed=1)
+    tokenizer = AutoTokenizer.from_pretrained(tmp_path / "model")
+    rows = [json_.loads(line) for line in (tmp_path / "train.jsonl").read_text().splitlines()]
+    source = [len(tokenizer(r["article"], max_length=shape.source[2], truncation=True)["input_ids"]) for r in rows]
+    target = [len(tokenizer(text_target=r["highlights"], max_length=shape.target[2], truncation=True)["input_ids"])
+              for r in rows]
+    assert sum(source) / len(rows) == pytest.approx(stats["source"])
+    assert sum(target) / len(rows) == pytest.approx(stats["target"])
+    assert tokenizer.unk_token_id not in {t for r in rows for t in tokenizer(r["article"])["input_ids"]}
