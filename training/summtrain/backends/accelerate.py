@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Optional
 
+from summtrain import gpu_defaults
 from summtrain.backends import PREEMPTED_EXIT_CODE, _evaluate, _launch_check, _loop, _runner
 from summtrain.errors import UsageError
 
@@ -114,8 +115,9 @@ def start(training_args):
 def train_loader(accelerator, dataset, collator, training_args):
     from torch.utils.data import DataLoader
 
-    return DataLoader(dataset, batch_size=training_args.per_device_train_batch_size, shuffle=True,
-                      collate_fn=collator, drop_last=training_args.dataloader_drop_last,
+    sampler = gpu_defaults.length_sampler(dataset, training_args)
+    return DataLoader(dataset, batch_size=training_args.per_device_train_batch_size, shuffle=sampler is None,
+                      sampler=sampler, collate_fn=collator, drop_last=training_args.dataloader_drop_last,
                       num_workers=training_args.dataloader_num_workers,
                       pin_memory=training_args.dataloader_pin_memory and accelerator.device.type == "cuda")
 
@@ -315,8 +317,9 @@ def train_and_save(accelerator, model, tokenizer, prepared, collator, args, plan
 
 def run(args, plan) -> int:
     """The `--backend accelerate` entry point (see summtrain.backends for the contract)."""
-    t = args.training
     _loop.reject_unsupported("accelerate", args.given)
+    gpu_defaults.apply(args, "accelerate")
+    t = args.training
     _loop.checkpointing_spec(t, args.summtrain.checkpointing_steps)  # a bad value fails before any work
     accelerator, tokenizer, model, prepared, collator = setup(args, plan)
     gen_kwargs = _evaluate.generation_kwargs(t, args.data)

@@ -14,7 +14,7 @@ from typing import Any
 from transformers import Seq2SeqTrainer, TrainerCallback
 
 from summtrain import data as data_mod
-from summtrain import models, outputs, report
+from summtrain import gpu_defaults, models, outputs, report
 from summtrain.args import TrainArgs
 from summtrain.backends import PREEMPTED_EXIT_CODE
 from summtrain.backends._loop import Preemption
@@ -66,6 +66,7 @@ def _want_before(args: TrainArgs, plan: RunPlan) -> bool:
 
 
 def run(args: TrainArgs, plan: RunPlan) -> int:
+    gpu_defaults.apply(args, "trainer")
     t = args.training
     token = take_token(args)
     args.finalize_generation()
