@@ -79,13 +79,14 @@ class Engine:
         if self.image_attrs(ref) is None:
             raise EngineError(f"base image {ref} could not be pulled; pass --base-image of a local image")
 
-    def build(self, context_dir: Path, tag: str, on_event: Listener, *, nocache: bool = False) -> BuildResult:
+    def build(self, context_dir: Path, tag: str, on_event: Listener, *, nocache: bool = False,
+              network_mode: str | None = None) -> BuildResult:
         """Build with the engine's builder; raise EngineError with the failing step and engine message."""
         result = BuildResult(image_id="")
         step = ""
         try:
             stream = self.api.build(path=str(context_dir), tag=tag, rm=True, forcerm=True, pull=False,
-                                    nocache=nocache, decode=True)
+                                    nocache=nocache, network_mode=network_mode, decode=True)
             for event in stream:
                 on_event(event)
                 text = event.get("stream", "")

@@ -7,6 +7,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from summlaunch import build_inputs
 from summlaunch.image_context import BuildSources, write_context
 from summlaunch.images import ImageSpec, record_image, tag_for
 
@@ -64,10 +65,13 @@ def build_image(request: BuildRequest, engine=None, display=None) -> BuildOutcom
 
 def _build(request: BuildRequest, ref: str, engine, display) -> BuildOutcome:
     engine.ensure_image(request.spec.base_image, display.on_event)
+    sources = request.sources
     workdir = Path(tempfile.mkdtemp(prefix="summlaunch-build-"))
     try:
-        write_context(request.spec, request.sources, workdir / "context")
-        result = engine.build(workdir / "context", ref, display.on_event, nocache=request.nocache)
+        with build_inputs.serve(sources.ca_cert, sources.wheelhouse) as inputs:
+            write_context(request.spec, sources, workdir / "context", inputs)
+            result = engine.build(workdir / "context", ref, display.on_event, nocache=request.nocache,
+                                  network_mode=inputs.network_mode)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     cached = sum(1 for _, hit in result.steps if hit)

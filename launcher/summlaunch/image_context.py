@@ -4,8 +4,8 @@ The context holds:
 
     Dockerfile
     dist/summtrain-<version>-py3-none-any.whl   the training package, built here without a backend
-    build/ca.pem                                 --ca-cert (read by the builder stage only)
-    wheelhouse/*.whl                             --wheelhouse (builder stage only)
+    build-inputs/ca.pem, build-inputs/wheels/    --ca-cert, --wheelhouse: --dockerfile-only only,
+                                                 bind-mounted by the pip step (summlaunch.build_inputs)
 
 The wheel is byte-for-byte reproducible (fixed timestamps, sorted entries), so the
 engine's layer cache hits whenever the training package did not change.
@@ -15,15 +15,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
-import shutil
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from summlaunch import __version__
+from summlaunch import build_inputs
 from summlaunch.assets import asset_dir
+from summlaunch.build_inputs import InputsLayout
 from summlaunch.errors import SummlaunchError
 from summlaunch.images import ImageSpec, content_hash, package_files
 
@@ -53,10 +53,12 @@ class BuildSources:
             raise SummlaunchError("--no-index needs --wheelhouse DIR with every pinned package")
 
 
-def pip_options(spec: ImageSpec, sources: BuildSources) -> list[str]:
+def pip_options(spec: ImageSpec, sources: BuildSources, inputs: InputsLayout) -> list[str]:
     opts: list[str] = []
-    if sources.wheelhouse is not None:
-        opts.append("--find-links=/tmp/summlaunch-build/wheelhouse")
+    if inputs.ca_path:
+        opts.append(f"--cert={inputs.ca_path}")
+    if inputs.find_links:
+        opts.append(f"--find-links={inputs.find_links}")
     if sources.no_index:
         return opts + ["--no-index"]
     urls = list(sources.index_urls or spec.index_urls)
@@ -85,7 +87,9 @@ def labels(spec: ImageSpec) -> list[tuple[str, str]]:
     return out
 
 
-def render_dockerfile(spec: ImageSpec, sources: BuildSources) -> str:
+def render_dockerfile(spec: ImageSpec, sources: BuildSources, inputs: InputsLayout | None = None) -> str:
+    """The Dockerfile; `inputs` says how the pip step reads --ca-cert and --wheelhouse
+    (default: bind-mounted from the context, as --dockerfile-only writes it)."""
     import jinja2
 
     env = jinja2.Environment(
@@ -94,11 +98,13 @@ def render_dockerfile(spec: ImageSpec, sources: BuildSources) -> str:
         keep_trailing_newline=True, autoescape=False,
     )
     template = env.get_template(f"{spec.template}.Dockerfile.j2")
+    if inputs is None:
+        inputs = build_inputs.mount_layout(sources.ca_cert, sources.wheelhouse)
     return template.render(
         template=spec.template, stack=spec.stack, base_image=spec.base_image,
         pins=spec.pin_strings(), system_packages=list(spec.system_packages),
-        ca_cert=sources.ca_cert is not None, wheelhouse=sources.wheelhouse is not None,
-        pip_options=pip_options(spec, sources), labels=labels(spec), content_hash=content_hash(spec),
+        inputs=inputs, pip_options=pip_options(spec, sources, inputs),
+        labels=labels(spec), content_hash=content_hash(spec),
     )
 
 
@@ -131,29 +137,22 @@ def write_wheel(dest_dir: Path) -> Path:
     return target
 
 
-def _link_or_copy(src: Path, dst: Path) -> None:
-    try:
-        os.link(src, dst)
-    except OSError:
-        shutil.copy2(src, dst)
+def write_context(spec: ImageSpec, sources: BuildSources, context_dir: Path,
+                  inputs: InputsLayout | None = None) -> Path:
+    """Write Dockerfile and context files into `context_dir` (created; must be empty or absent).
 
-
-def write_context(spec: ImageSpec, sources: BuildSources, context_dir: Path) -> Path:
-    """Write Dockerfile and context files into `context_dir` (created; must be empty or absent)."""
+    With the default `inputs`, --ca-cert and --wheelhouse go into the context for a BuildKit
+    bind mount (--dockerfile-only); `summlaunch build` passes the layout of its loopback server
+    instead, and the context holds only the Dockerfile and the training wheel."""
     sources.check()
     context_dir = Path(context_dir)
     if context_dir.exists() and any(context_dir.iterdir()):
         raise SummlaunchError(f"--context-dir {context_dir}: directory is not empty; pass a new or empty one")
-    dockerfile = render_dockerfile(spec, sources)
+    dockerfile = render_dockerfile(spec, sources, inputs)
     context_dir.mkdir(parents=True, exist_ok=True)
     write_wheel(context_dir / "dist")
-    if sources.ca_cert is not None:
-        (context_dir / "build").mkdir()
-        shutil.copyfile(sources.ca_cert, context_dir / "build" / "ca.pem")
-    if sources.wheelhouse is not None:
-        (context_dir / "wheelhouse").mkdir()
-        for wheel in sorted(sources.wheelhouse.glob("*.whl")):
-            _link_or_copy(wheel, context_dir / "wheelhouse" / wheel.name)
+    if inputs is None or inputs.mount:
+        build_inputs.write_into_context(context_dir, sources.ca_cert, sources.wheelhouse)
     (context_dir / "Dockerfile").write_text(dockerfile)
     return context_dir / "Dockerfile"
 

@@ -57,13 +57,14 @@ def test_dockerfile_only_writes_context_without_an_engine(tmp_path):
     assert '"transformers==4.57.6"' in dockerfile and "FROM python:3.11-slim AS base" in dockerfile
     assert "USER summ" in dockerfile and "HF_HOME=/workspace/hf-cache" in dockerfile
     assert 'dev.summlaunch.pin.transformers="4.57.6"' in dockerfile
-    # build-only inputs are used in the deps stage only
-    final_stage = dockerfile.rsplit("\nFROM base\n", 1)[1]
-    assert "ca.pem" not in final_stage and "wheelhouse" not in final_stage
+    # build-only inputs are bind-mounted into the one pip step (BuildKit): no COPY, no layer holds them
+    assert "RUN --mount=type=bind,source=build-inputs,target=/tmp/summlaunch-build" in dockerfile
+    assert "COPY build-inputs" not in dockerfile and "--from=" not in dockerfile
+    assert "--cert=/tmp/summlaunch-build/ca.pem --find-links=/tmp/summlaunch-build/wheels" in dockerfile
     # the pinned dependencies come before the project code
-    assert dockerfile.index("pip install --find-links") < dockerfile.index("COPY dist/")
-    assert (out / "build" / "ca.pem").read_text() == ca.read_text()
-    assert (out / "wheelhouse" / "demo-1.0-py3-none-any.whl").exists()
+    assert dockerfile.index("/opt/venv/bin/pip install --cert") < dockerfile.index("COPY dist/")
+    assert (out / "build-inputs" / "ca.pem").read_text() == ca.read_text()
+    assert (out / "build-inputs" / "wheels" / "demo-1.0-py3-none-any.whl").exists()
     wheel = next((out / "dist").glob("summtrain-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert "summtrain/__init__.py" in names and any(n.endswith("entry_points.txt") for n in names)

@@ -54,10 +54,23 @@ if ! docker info >/dev/null 2>&1; then
 fi
 log "engine: $(docker version --format '{{.Server.Version}}')"
 
+# Keep the engine's disk bounded across reruns (a torch image is ~6 GB): the newest summtrain
+# image built on the test base stays as the layer cache of the next build; older ones and
+# dangling layers (failed builds) go.
+old=$(docker images --filter "label=org.opencontainers.image.base.name=$BASE_IMAGE" \
+    --format '{{.ID}}' | awk '!seen[$0]++' | tail -n +2)
+if [ -n "$old" ]; then
+    log "removing $(echo "$old" | wc -l) older test image(s)"
+    # shellcheck disable=SC2086
+    docker rmi -f $old >/dev/null 2>&1 || true
+fi
+docker image prune -f >/dev/null
+
 REGISTRY_DIR=/var/lib/summlaunch-registry
 registry_up() { curl -fsS -m 2 -o /dev/null http://127.0.0.1:5000/v2/ 2>/dev/null; }
 if ! registry_up; then
-    log "starting a registry on 127.0.0.1:5000 (storage $REGISTRY_DIR)"
+    log "starting a registry on 127.0.0.1:5000 (storage $REGISTRY_DIR, emptied: it holds test pushes only)"
+    rm -rf "$REGISTRY_DIR/data"
     mkdir -p "$REGISTRY_DIR/data"
     printf '%s\n' 'version: 0.1' 'log: {level: warn}' \
         "storage: {filesystem: {rootdirectory: $REGISTRY_DIR/data}, delete: {enabled: true}}" \
