@@ -117,6 +117,6 @@ def test_server_dockerfile_holds_no_input_and_does_not_depend_on_where_they_are(
     assert texts[0] == texts[1]  # the pip step's cache key is the pins, not the inputs' location
     dockerfile = texts[0]
     assert "COPY build" not in dockerfile and "--mount" not in dockerfile and "--from=" not in dockerfile
-    assert f"http://127.0.0.1:{port}/ca.pem {build_inputs.FETCHED_CA} &&" in dockerfile
+    assert f"http://127.0.0.1:{port}/ca.pem {build_inputs.FETCHED_CA} \\\n && /opt/venv/bin/pip install" in dockerfile
     assert f"--cert={build_inputs.FETCHED_CA} --find-links=http://127.0.0.1:{port}/wheels/" in dockerfile
     assert f"&& rm -f {build_inputs.FETCHED_CA}" in dockerfile
