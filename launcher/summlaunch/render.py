@@ -3,9 +3,8 @@
 `render(spec)` picks the job kind from the registry, fills its Jinja template
 (manifests/<kind>.yaml.j2; StrictUndefined, trim_blocks, lstrip_blocks, every value
 through |tojson) and parses the output straight back into dicts. No clock, no
-randomness, nothing but the templates read. The templates run as Python compiled from
-them (summlaunch._manifests, byte-identical output, no Jinja2 import) while that is up to
-date with the files, else through Jinja2.
+randomness, nothing but the templates read. Jinja2's bytecode cache keeps a cold start
+from compiling the templates again.
 """
 
 from __future__ import annotations
@@ -51,49 +50,16 @@ def _bytecode_cache(jinja2):
     return jinja2.FileSystemBytecodeCache(str(folder)) if os.access(folder, os.W_OK) else None
 
 
-@lru_cache(maxsize=1)
-def _compiled():
-    """summlaunch._manifests (the templates compiled to Python, see summlaunch.template_compiler)
-    while every template on disk is the one it was compiled from; else None, and Jinja2 renders."""
-    import os
-    import zlib
-
-    from summlaunch.assets import asset_dir
-
-    try:
-        from summlaunch import _manifests
-    except ImportError:
-        return None
-    folder = asset_dir("manifests")
-    if sorted(n for n in os.listdir(folder) if n.endswith(".j2")) != sorted(_manifests.SOURCES):
-        return None
-    for name, (size, crc) in _manifests.SOURCES.items():
-        data = (folder / name).read_bytes()
-        if len(data) != size or zlib.crc32(data) != crc:
-            return None
-    return _manifests
-
-
 def template_text(name: str, context: dict[str, Any]) -> str:
-    """The text one template renders: compiled when up to date, else through Jinja2 (the same text)."""
-    compiled = _compiled()
-    if compiled is not None:
-        return compiled.render(name, {"c": context})
+    """The text one template renders (the spec's values are under `c`)."""
     return _environment().get_template(name).render(c=context)
 
 
 def render_template(name: str, context: dict[str, Any]) -> list[dict]:
     """Fill one template and parse every YAML document it produced (empty ones dropped)."""
-    from summlaunch import yaml_text
+    from summlaunch import yaml_io
 
-    text = template_text(name, context)
-    try:
-        return yaml_text.load_all(text)  # the templates' own dialect, without importing PyYAML
-    except yaml_text.Unsupported:
-        import yaml
-
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it
-        return [doc for doc in yaml.load_all(text, Loader=loader) if doc is not None]
+    return yaml_io.load_all(template_text(name, context))
 
 
 def render(spec: JobSpec) -> list[dict]:
@@ -158,12 +124,12 @@ def gcloud_comments(objects: list[dict]) -> list[str]:
 
 def to_yaml(objects: list[dict]) -> str:
     """Multi-document YAML; gcloud commands for TPU node pools lead as comments."""
-    from summlaunch import yaml_text
+    from summlaunch import yaml_io
 
     head = "".join(f"# {line}\n" for cmd in gcloud_comments(objects) for line in cmd.splitlines())
     if head:
         head = "# The TPU node pool(s) this job needs; to create them with gcloud:\n" + head
-    return head + yaml_text.dump_all(objects)
+    return head + yaml_io.dump_all(objects)
 
 
 def to_json(objects: list[dict], as_list: bool = False) -> str:
