@@ -175,11 +175,11 @@ def _kind(kind: str | None, framework: str) -> str:
 
 def _image(raw: Mapping[str, Any], framework: str) -> str:
     """The image to run, pinned to the digest `build --push` recorded for it (tag@sha256:...) if any."""
-    from summlaunch.image_records import pinned_ref
+    from summlaunch.images.records import pinned_ref
 
     if raw.get("image"):
         return pinned_ref(V.image("image", raw["image"]))
-    from summlaunch.images import image_ref  # the content hash of the stack: only without --image
+    from summlaunch.images.stacks import image_ref  # the content hash of the stack: only without --image
 
     pins = [str(p) for p in raw.get("pins") or ()]
     try:

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import zipfile
 
-from summlaunch import images
+from summlaunch.images import stacks as images
 
 NO_ENGINE = "unix:///nonexistent/summlaunch-test.sock"
 
@@ -70,7 +70,7 @@ def test_dockerfile_only_writes_context_without_an_engine(tmp_path):
 
 
 def test_training_wheel_is_reproducible(tmp_path):
-    from summlaunch.image_context import write_wheel
+    from summlaunch.images.context import write_wheel
 
     a = write_wheel(tmp_path / "a").read_bytes()
     b = write_wheel(tmp_path / "b").read_bytes()

@@ -6,7 +6,9 @@ import argparse
 
 import pytest
 
-from summlaunch import docker_job, docker_run, images
+from summlaunch.images import docker_job
+from summlaunch.images import docker_run
+from summlaunch.images import stacks as images
 from summlaunch.errors import SummlaunchError
 
 
@@ -64,7 +66,7 @@ def test_container_path_as_output_dir_is_rejected():
 
 
 def test_gpu_device_requests():
-    from summlaunch.docker_engine import _gpu_requests
+    from summlaunch.images.engine import _gpu_requests
 
     assert _gpu_requests(None) == [] and _gpu_requests("0") == []
     assert _gpu_requests("all")[0]["Count"] == -1

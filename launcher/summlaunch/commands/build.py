@@ -49,8 +49,8 @@ def main(args: argparse.Namespace, train_argv: list[str]) -> int:
     from pathlib import Path
 
     from summlaunch.errors import SummlaunchError
-    from summlaunch.image_context import BuildSources, write_context
-    from summlaunch.images import resolve, tag_for
+    from summlaunch.images.context import BuildSources, write_context
+    from summlaunch.images.stacks import resolve, tag_for
 
     if train_argv:
         raise SummlaunchError("build takes no training flags (they go to `run`, `render` or `submit`)")
@@ -69,7 +69,7 @@ def main(args: argparse.Namespace, train_argv: list[str]) -> int:
         ref = tag_for(spec, args.registry)
         print(json.dumps({"image": ref, "dockerfile": str(dockerfile)}) if args.output == "json" else ref)
         return 0
-    from summlaunch.image_build import BuildRequest, build_image
+    from summlaunch.images.build import BuildRequest, build_image
 
     outcome = build_image(BuildRequest(spec, sources, registry=args.registry, push=args.push,
                                        force=args.force, nocache=args.no_cache, quiet=args.quiet))

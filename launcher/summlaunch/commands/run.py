@@ -24,7 +24,7 @@ PASSTHROUGH = True
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true", help="print the command that would run, and exit")
-    from summlaunch import docker_run  # light: the engine is imported only when a container runs
+    from summlaunch.images import docker_run  # light: the engine is imported only when a container runs
 
     docker_run.add_arguments(parser)
 
@@ -52,7 +52,7 @@ def run_local(train_argv: Sequence[str], dry_run: bool = False) -> int:
 
 def main(args: argparse.Namespace, train_argv: list[str]) -> int:
     check_train_flags(train_argv)
-    from summlaunch import docker_run
+    from summlaunch.images import docker_run
 
     if docker_run.wanted(args):  # `--docker`: the same run in the built image
         return docker_run.run(args, train_argv)

@@ -116,14 +116,14 @@ def _objects(spec, token: str | None) -> list[dict]:
 
 def _ensure_image(spec, args):
     """Build (and with a registry, push) the stack image when the spec uses the default image."""
-    from summlaunch import images
+    from summlaunch.images import stacks as images
 
     if getattr(args, "image", None):
         return spec  # the user chose an image: use it as is
     pins = tuple(getattr(args, "pin", None) or ())
     registry = getattr(args, "registry", None)
-    from summlaunch.image_build import BuildRequest, build_image
-    from summlaunch.image_context import BuildSources
+    from summlaunch.images.build import BuildRequest, build_image
+    from summlaunch.images.context import BuildSources
 
     outcome = build_image(BuildRequest(images.resolve(spec.framework, pins), BuildSources(), registry=registry,
                                        push=bool(registry), force=False, nocache=False, quiet=False))

@@ -15,8 +15,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace, train_argv: list[str]) -> int:
     import json
 
-    from summlaunch.image_rules import load_versions
-    from summlaunch.images import image_ref, stack_name
+    from summlaunch.images.rules import load_versions
+    from summlaunch.images.stacks import image_ref, stack_name
 
     data = load_versions()
     names = [stack_name(args.framework)] if args.framework else list(data["stacks"])

@@ -57,8 +57,8 @@ def run(args: argparse.Namespace, train_argv: list[str]) -> int:
     import sys
     from pathlib import Path
 
-    from summlaunch import docker_engine
-    from summlaunch.docker_job import TOKEN_VARIABLES, plan
+    from summlaunch.images import engine as docker_engine
+    from summlaunch.images.docker_job import TOKEN_VARIABLES, plan
 
     job = plan(args, train_argv)
     if getattr(args, "dry_run", False):

@@ -20,8 +20,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from summlaunch.assets import asset_dir
-from summlaunch.image_records import load_records, pinned_ref, record_image  # re-exported
-from summlaunch.image_rules import Pin, PinError, check, load_versions, normalize, parse_pin, suggest
+from summlaunch.images.records import load_records, pinned_ref, record_image  # re-exported
+from summlaunch.images.rules import Pin, PinError, check, load_versions, normalize, parse_pin, suggest
 
 # Bump when the way a build context is laid out changes (it changes every tag).
 CONTEXT_FORMAT = 1

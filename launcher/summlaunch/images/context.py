@@ -25,7 +25,7 @@ from pathlib import Path
 from summlaunch import __version__
 from summlaunch.assets import asset_dir
 from summlaunch.errors import SummlaunchError
-from summlaunch.images import ImageSpec, content_hash, package_files
+from summlaunch.images.stacks import ImageSpec, content_hash, package_files
 
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 _ENTRY_POINTS = "[console_scripts]\nsummtrain = summtrain.__main__:main\n"

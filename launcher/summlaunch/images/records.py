@@ -1,7 +1,7 @@
 """Digests of built images, recorded per user (~/.cache/summlaunch/images.json).
 
 `summlaunch build --push` records the registry digest of each image it pushed; render pins
-an image it names to `tag@sha256:...` from here. Kept apart from summlaunch.images so that
+an image it names to `tag@sha256:...` from here. Kept apart from summlaunch.images.stacks so that
 rendering a job with a given image imports nothing else.
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from summlaunch.images import ImageSpec
+    from summlaunch.images.stacks import ImageSpec
 
 
 def _record_path() -> Path:

@@ -7,8 +7,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from summlaunch.image_context import BuildSources, write_context
-from summlaunch.images import ImageSpec, record_image, tag_for
+from summlaunch.images.context import BuildSources, write_context
+from summlaunch.images.stacks import ImageSpec, record_image, tag_for
 
 
 @dataclass(frozen=True)
@@ -38,8 +38,8 @@ class BuildOutcome:
 
 def build_image(request: BuildRequest, engine=None, display=None) -> BuildOutcome:
     """Build `request.spec` unless the engine already has its tag; push when asked."""
-    from summlaunch import docker_engine
-    from summlaunch.build_progress import EngineDisplay
+    from summlaunch.images import engine as docker_engine
+    from summlaunch.images.build_progress import EngineDisplay
 
     request.sources.check()
     ref = tag_for(request.spec, request.registry)

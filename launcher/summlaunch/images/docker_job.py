@@ -56,7 +56,7 @@ def _check_gpus(gpus: str | None) -> str | None:
 
 def container_command(framework: str, gpus: str | None, train_argv: list[str]) -> list[str]:
     """The single-node command the pods run: summtrain, or torchrun with one process per GPU."""
-    from summlaunch.images import stack_name
+    from summlaunch.images.stacks import stack_name
 
     several = gpus == "all" or (gpus is not None and gpus.isdigit() and int(gpus) > 1)
     if several and stack_name(framework).startswith("torch"):
@@ -67,7 +67,7 @@ def container_command(framework: str, gpus: str | None, train_argv: list[str]) -
 
 def plan(args: argparse.Namespace, train_argv: list[str]) -> DockerRun:
     """Resolve image, mounts, environment and command (no engine calls)."""
-    from summlaunch.images import image_ref
+    from summlaunch.images.stacks import image_ref
 
     gpus = _check_gpus(getattr(args, "gpus", None))
     name = getattr(args, "name", None) or "summlaunch-run"
