@@ -52,7 +52,7 @@ def test_list_ignores_jobs_not_made_by_summlaunch(fake, cli):
     job = create_job(fake, "mine")
     foreign = {k: v for k, v in job.items() if k in ("apiVersion", "kind", "spec")}
     foreign["metadata"] = {"name": "theirs", "namespace": "default"}
-    from summlaunch.cluster import Cluster
+    from summlaunch.cluster.client import Cluster
     Cluster.connect(fake.kubeconfig).create(foreign, "default")
     assert [line.split()[0] for line in cli("list").out.splitlines()[1:]] == ["mine"]
 
@@ -64,7 +64,7 @@ def test_list_shows_jobs_installed_by_the_helm_chart(fake, cli):
     labels.update({"app.kubernetes.io/managed-by": "Helm", "helm.sh/chart": "summlaunch-0.1.0",
                    "app.kubernetes.io/instance": "charted", "summlaunch.dev/job": "charted"})
     charted["metadata"] = {"name": "charted", "namespace": "default", "labels": labels}
-    from summlaunch.cluster import Cluster
+    from summlaunch.cluster.client import Cluster
     Cluster.connect(fake.kubeconfig).create(charted, "default")
     assert sorted(line.split()[0] for line in cli("list").out.splitlines()[1:]) == ["charted", "rendered"]
 

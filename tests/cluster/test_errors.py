@@ -5,7 +5,7 @@ import time
 import pytest
 import yaml
 
-from summlaunch import cluster as cluster_module
+from summlaunch.cluster import client as cluster_module
 
 from .jobs import create_job
 

@@ -1,6 +1,6 @@
 """Progress parsed from Trainer / summtrain log lines."""
 
-from summlaunch.progress import Progress, describe
+from summlaunch.cluster.progress import Progress, describe
 
 
 def test_trainer_lines():

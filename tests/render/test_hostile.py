@@ -16,9 +16,9 @@ import pytest
 import yaml
 
 from summlaunch import labels as L
-from summlaunch.render import render, to_json, to_yaml
-from summlaunch.spec import JobSpec, Toleration
-from summlaunch.tpu_types import lookup
+from summlaunch.objects.render import render, to_json, to_yaml
+from summlaunch.jobspec.spec import JobSpec, Toleration
+from summlaunch.jobspec.tpu_types import lookup
 
 NASTY = ('"\'\n---\n{{ c.name }} {% if true %}x{% endif %} {#c#}: [a, {b: c}] # &a *a !!python/object '
          'key: value\n  - item\\ ${HOME} $(PET_NODE_RANK) \t\u00e9\u2028 ')

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from summlaunch.errors import SummlaunchError
-from summlaunch.spec import JobSpec
-from summlaunch.spec_build import build_spec, derive_name
+from summlaunch.jobspec.spec import JobSpec
+from summlaunch.jobspec.build import build_spec, derive_name
 
 IMG = "ghcr.io/example/summtrain:torch-test"
 

@@ -1,4 +1,4 @@
-"""summlaunch.yaml_io: what it writes reads back the same in YAML 1.1 (PyYAML) and never lets a
+"""summlaunch.objects.yaml_io: what it writes reads back the same in YAML 1.1 (PyYAML) and never lets a
 YAML 1.2 reader (kubectl) take a string for a number, a boolean or null."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sys
 import pytest
 import yaml
 
-from summlaunch import yaml_io
+from summlaunch.objects import yaml_io
 
 from ._support import case_argv
 

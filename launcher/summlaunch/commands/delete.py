@@ -29,7 +29,7 @@ def main(args, train_argv) -> int:
 def delete_job(cluster, namespace: str, job: dict, *, delete_pvc: bool = False, wait: bool = True,
                facts=None) -> list[str]:
     """Delete the job, then its pods and labelled side objects; returns what else was removed."""
-    from summlaunch.kind_facts import CORE_PLURALS, facts_for
+    from summlaunch.objects.kind_facts import CORE_PLURALS, facts_for
 
     name = job["metadata"]["name"]
     selector = f"summlaunch.dev/job={name}"
@@ -53,7 +53,7 @@ def delete_job(cluster, namespace: str, job: dict, *, delete_pvc: bool = False, 
 
 
 def _delete_path(cluster, path: str, what: str) -> bool:
-    from summlaunch.cluster import NotFound
+    from summlaunch.cluster.client import NotFound
 
     body = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": "Background"}
     try:

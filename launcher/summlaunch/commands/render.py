@@ -29,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace, train_argv: list[str]) -> int:
-    from summlaunch import render
+    from summlaunch.objects import render
 
     spec = _jobflags.spec_from_args(args, train_argv)
     if getattr(args, "helm_values", False):
@@ -47,11 +47,11 @@ def main(args: argparse.Namespace, train_argv: list[str]) -> int:
 
 
 def _print_helm_values(spec, output: str) -> int:
-    """The chart values (summlaunch.helm_values) as YAML, or JSON with -o json/json-array."""
+    """The chart values (summlaunch.objects.helm_values) as YAML, or JSON with -o json/json-array."""
     import json
 
-    from summlaunch import render
-    from summlaunch.helm_values import helm_values
+    from summlaunch.objects import render
+    from summlaunch.objects.helm_values import helm_values
 
     values = helm_values(spec)
     if output == "yaml":  # render's YAML writer: strings YAML 1.2 would read as numbers are quoted

@@ -34,8 +34,8 @@ def main(args, train_argv) -> int:
 
 
 def gather(cluster, namespace: str, facts, job: dict) -> dict:
-    from summlaunch import logs as L
-    from summlaunch.kind_facts import age, job_state
+    from summlaunch.cluster import logs as L
+    from summlaunch.objects.kind_facts import age, job_state
 
     name = job["metadata"]["name"]
     pods = cluster.job_pods(facts, namespace, name)[1].get("items", [])
@@ -57,7 +57,7 @@ def gather(cluster, namespace: str, facts, job: dict) -> dict:
 
 
 def _replica(pod: dict) -> dict:
-    from summlaunch import logs as L
+    from summlaunch.cluster import logs as L
 
     reasons = L.pod_reasons(pod)
     return {"replica": L.replica_name(pod), "pod": pod["metadata"]["name"],
@@ -68,7 +68,7 @@ def _replica(pod: dict) -> dict:
 
 
 def _leader(pods: list[dict]):
-    from summlaunch import logs as L
+    from summlaunch.cluster import logs as L
 
     ready = [p for p in pods if L.log_ready(p, p["spec"]["containers"][0]["name"])]
     order = ("master-0", "chief-0", "launcher-0")
@@ -77,9 +77,9 @@ def _leader(pods: list[dict]):
 
 
 def _progress(cluster, namespace: str, pods: list[dict]) -> dict:
-    from summlaunch.cluster import ClusterError
-    from summlaunch.logs import split_timestamp
-    from summlaunch.progress import Progress
+    from summlaunch.cluster.client import ClusterError
+    from summlaunch.cluster.logs import split_timestamp
+    from summlaunch.cluster.progress import Progress
 
     progress = Progress()
     leader = _leader(pods)
@@ -97,7 +97,7 @@ def _progress(cluster, namespace: str, pods: list[dict]) -> dict:
 
 
 def table(report: dict) -> str:
-    from summlaunch.progress import describe
+    from summlaunch.cluster.progress import describe
 
     lines = [f"{report['kind']} {report['namespace']}/{report['name']}: {report['state']} (age {report['age']})",
              "", "CONDITIONS"]

@@ -42,13 +42,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace, train_argv: list[str]) -> int:
     import sys
 
-    from summlaunch import submitter
+    from summlaunch.cluster import submit as submitter
     from summlaunch.commands import _jobflags
 
     spec, token = _token(args, _jobflags.spec_from_args(args, train_argv))
     if args.dry_run == "client":
         return _print_client_dry_run(spec, token)
-    from summlaunch.cluster import Cluster
+    from summlaunch.cluster.client import Cluster
 
     cluster = Cluster.connect(args.kubeconfig, args.context, None)
     namespace = _namespace(args, spec, cluster)
@@ -104,9 +104,9 @@ def _namespace(args, spec, cluster) -> str:
 
 
 def _objects(spec, token: str | None) -> list[dict]:
-    from summlaunch import submitter
-    from summlaunch.render import render
-    from summlaunch.spec import HF_TOKEN_KEY
+    from summlaunch.cluster import submit as submitter
+    from summlaunch.objects.render import render
+    from summlaunch.jobspec.spec import HF_TOKEN_KEY
 
     objects = list(render(spec))
     if token is not None:
@@ -133,8 +133,8 @@ def _ensure_image(spec, args):
 
 
 def _print_client_dry_run(spec, token: str | None) -> int:
-    from summlaunch import submitter
-    from summlaunch.render import to_yaml
+    from summlaunch.cluster import submit as submitter
+    from summlaunch.objects.render import to_yaml
 
     objects = [submitter.redact(o) for o in _objects(spec, token)]
     print(to_yaml(objects), end="")

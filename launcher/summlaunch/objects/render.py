@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from summlaunch import labels as L
-from summlaunch.spec import (ACCELERATE_CONFIG_DIR, ACCELERATE_CONFIG_FILE, HF_HOME, HF_TOKEN_KEY, RUN_AS,
+from summlaunch.jobspec.spec import (ACCELERATE_CONFIG_DIR, ACCELERATE_CONFIG_FILE, HF_HOME, HF_TOKEN_KEY, RUN_AS,
                              WORKSPACE, JobSpec)
 
 
@@ -57,14 +57,14 @@ def template_text(name: str, context: dict[str, Any]) -> str:
 
 def render_template(name: str, context: dict[str, Any]) -> list[dict]:
     """Fill one template and parse every YAML document it produced (empty ones dropped)."""
-    from summlaunch import yaml_io
+    from summlaunch.objects import yaml_io
 
     return yaml_io.load_all(template_text(name, context))
 
 
 def render(spec: JobSpec) -> list[dict]:
     """Every object the job needs, in creation order (node pools, claim, config, service, job)."""
-    from summlaunch import kinds
+    from summlaunch.objects import kinds
 
     return kinds.get(spec.kind).render(spec)
 
@@ -124,7 +124,7 @@ def gcloud_comments(objects: list[dict]) -> list[str]:
 
 def to_yaml(objects: list[dict]) -> str:
     """Multi-document YAML; gcloud commands for TPU node pools lead as comments."""
-    from summlaunch import yaml_io
+    from summlaunch.objects import yaml_io
 
     head = "".join(f"# {line}\n" for cmd in gcloud_comments(objects) for line in cmd.splitlines())
     if head:

@@ -24,7 +24,7 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
 from summlaunch.errors import ClusterError
-from summlaunch.kind_facts import CORE_PLURALS, EXTRA_PLURALS, KindFacts, all_kinds, facts_for
+from summlaunch.objects.kind_facts import CORE_PLURALS, EXTRA_PLURALS, KindFacts, all_kinds, facts_for
 
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 10.0  # a hung server fails one request in 10 s; connect: 5 s x 3 tries

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from summlaunch.kinds import Kind, register
-from summlaunch.kinds.pytorchjob import gpu_resources
-from summlaunch.render import replica_labels
-from summlaunch.spec import JobSpec
+from summlaunch.objects.kinds import Kind, register
+from summlaunch.objects.kinds.pytorchjob import gpu_resources
+from summlaunch.objects.render import replica_labels
+from summlaunch.jobspec.spec import JobSpec
 
 PORT = 2222  # the operator's default TF port; named `tfjob-port`
 

@@ -194,7 +194,7 @@ def selector_pairs(value: Any) -> tuple[tuple[str, str], ...]:
 
 def tolerations(value: Any):
     """`key[=value][:Effect]` strings (or mappings with key/operator/value/effect) as Tolerations."""
-    from summlaunch.spec import Toleration
+    from summlaunch.jobspec.spec import Toleration
 
     out = []
     for item in [value] if isinstance(value, (str, dict)) else (value or []):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from summlaunch.kinds import Kind, register
-from summlaunch.render import replica_labels, resources
-from summlaunch.spec import ACCELERATE_CONFIG_DIR, ACCELERATE_CONFIG_FILE, JobSpec
+from summlaunch.objects.kinds import Kind, register
+from summlaunch.objects.render import replica_labels, resources
+from summlaunch.jobspec.spec import ACCELERATE_CONFIG_DIR, ACCELERATE_CONFIG_FILE, JobSpec
 
 PORT = 23456  # the operator's default; named `pytorchjob-port` so it is used for MASTER_PORT
 # Elastic rendezvous: how long the first round waits for every node (pods may be Pending behind

@@ -16,9 +16,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from summlaunch import logs as L
-from summlaunch.cluster import Cluster, ClusterError, Gone, NotFound
-from summlaunch.kind_facts import KindFacts
+from summlaunch.cluster import logs as L
+from summlaunch.cluster.client import Cluster, ClusterError, Gone, NotFound
+from summlaunch.objects.kind_facts import KindFacts
 
 POLL_S = 1.0
 DRAIN_S = 15.0  # after the job ends, how long readers may take to read the last lines

@@ -12,7 +12,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
-from summlaunch.spec import JobSpec
+from summlaunch.jobspec.spec import JobSpec
 
 REGISTRY: dict[str, type[Kind]] = {}
 
@@ -40,7 +40,7 @@ def by_api(api_version: str, kind: str) -> Kind | None:
 
 
 def _load_builtin() -> None:
-    from summlaunch.kinds import jobset, pytorchjob, tfjob, trainjob  # noqa: F401  (they register)
+    from summlaunch.objects.kinds import jobset, pytorchjob, tfjob, trainjob  # noqa: F401  (they register)
 
 
 class Kind(ABC):
@@ -76,9 +76,9 @@ class Kind(ABC):
 
     @abstractmethod
     def context(self, spec: JobSpec) -> dict[str, Any]:
-        """Template variables for this kind, beyond the common ones (see summlaunch.render)."""
+        """Template variables for this kind, beyond the common ones (see summlaunch.objects.render)."""
 
     def render(self, spec: JobSpec) -> list[dict]:
-        from summlaunch import render
+        from summlaunch.objects import render
 
         return render.render_template(self.template, render.common_context(spec) | self.context(spec))

@@ -1,6 +1,6 @@
 """JobSpec: one validated, frozen description of a training job (what runs, and where).
 
-Built once at the boundary by `summlaunch.spec_build.build_spec` from launcher flags
+Built once at the boundary by `summlaunch.jobspec.build.build_spec` from launcher flags
 and/or a run file; everything after that (render, submit, helm values) takes a JobSpec.
 The record itself does no validation so tests can feed hostile values to the
 renderer; `build_spec` is the only way user input becomes a JobSpec. Records are
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from summlaunch.tpu_types import TpuSlice
+from summlaunch.jobspec.tpu_types import TpuSlice
 
 FRAMEWORKS = ("torch", "accelerate", "tf", "xla")
 KINDS = ("pytorchjob", "tfjob", "jobset", "trainjob")

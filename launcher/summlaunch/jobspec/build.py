@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from summlaunch import spec as S
-from summlaunch import validate as V
+from summlaunch.jobspec import spec as S
+from summlaunch.jobspec import validate as V
 from summlaunch.errors import SummlaunchError
 
 # Run-file keys (flag names are the same with dashes). `train` holds training flags.
@@ -92,7 +92,7 @@ def train_argv_from_file(value: Any) -> list[str]:
 def build_spec(flag_values: Mapping[str, Any], train_argv: list[str] = (), run_file: str | None = None,
                *, warn=None) -> S.JobSpec:
     """The validated JobSpec; warnings (not errors) go to `warn(message)`."""
-    from summlaunch import checks
+    from summlaunch.jobspec import checks
 
     warn = warn or (lambda message: None)
     raw = merge(load_run_file(run_file) if run_file else {}, flag_values)
@@ -117,7 +117,7 @@ def build_spec(flag_values: Mapping[str, Any], train_argv: list[str] = (), run_f
 
 
 def _framework_and_tpu(raw: Mapping[str, Any]):
-    from summlaunch.tpu_types import lookup
+    from summlaunch.jobspec.tpu_types import lookup
 
     framework = raw.get("framework")
     if framework is not None and framework not in S.FRAMEWORKS:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from summlaunch.errors import SummlaunchError
-from summlaunch.spec import WORKSPACE, JobSpec, default_output_dir
+from summlaunch.jobspec.spec import WORKSPACE, JobSpec, default_output_dir
 
 Warn = Callable[[str], None]
 

@@ -13,9 +13,9 @@ import shlex
 from typing import Any
 
 from summlaunch import labels as L
-from summlaunch.kinds import Kind, register
-from summlaunch.render import replica_labels, resources
-from summlaunch.spec import JobSpec
+from summlaunch.objects.kinds import Kind, register
+from summlaunch.objects.render import replica_labels, resources
+from summlaunch.jobspec.spec import JobSpec
 
 SLICE = "slice"
 TPU_RESOURCE = "google.com/tpu"

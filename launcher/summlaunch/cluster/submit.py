@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from summlaunch.errors import ClusterError, SummlaunchError
-from summlaunch.kind_facts import CORE_PLURALS, EXTRA_PLURALS, facts_for, is_job
+from summlaunch.objects.kind_facts import CORE_PLURALS, EXTRA_PLURALS, facts_for, is_job
 
 JOB_LABEL = "summlaunch.dev/job"
 REDACTED = "<redacted: from $HF_TOKEN>"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from summlaunch.spec import JobSpec
+from summlaunch.jobspec.spec import JobSpec
 
 # (spec field, value name) of optional fields: written only when set.
 _OPTIONAL = (

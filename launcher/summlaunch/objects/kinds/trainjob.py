@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from summlaunch.kinds import Kind, register
-from summlaunch.kinds.pytorchjob import gpu_resources, launch_command
-from summlaunch.render import replica_labels
-from summlaunch.spec import JobSpec
+from summlaunch.objects.kinds import Kind, register
+from summlaunch.objects.kinds.pytorchjob import gpu_resources, launch_command
+from summlaunch.objects.render import replica_labels
+from summlaunch.jobspec.spec import JobSpec
 
 MANAGER = "summlaunch.dev/render"
 NODE = "node"  # the replicated job (and container) name of Kubeflow's torch runtimes
