@@ -55,14 +55,23 @@ def _check_gpus(gpus: str | None) -> str | None:
 
 
 def container_command(framework: str, gpus: str | None, train_argv: list[str]) -> list[str]:
-    """The single-node command the pods run: summtrain, or torchrun with one process per GPU."""
-    from summlaunch.images.stacks import stack_name
+    """The single-node command of the image: the one container command builder (summlaunch.container)
+    with one process per GPU (torchrun / accelerate launch) where the framework starts several."""
+    from summlaunch import container
 
-    several = gpus == "all" or (gpus is not None and gpus.isdigit() and int(gpus) > 1)
-    if several and stack_name(framework).startswith("torch"):
-        per_node = "gpu" if gpus == "all" else gpus
-        return ["torchrun", "--standalone", f"--nproc_per_node={per_node}", "-m", "summtrain", *train_argv]
-    return ["summtrain", *train_argv]
+    per_node = "gpu" if gpus == "all" else int(gpus) if gpus and gpus.isdigit() and int(gpus) > 1 else 1
+    where = container.Where(procs_per_node=per_node, gpus=bool(gpus and gpus != "0"), cluster=False)
+    return container.launch(framework, train_argv, where).argv()
+
+
+def stack_choice(args: argparse.Namespace) -> tuple[str, str]:
+    """(framework, image stack) of `--framework` / `--stack` (see summlaunch.jobspec.frameworks)."""
+    from summlaunch.jobspec.frameworks import framework_and_stack
+
+    try:
+        return framework_and_stack(getattr(args, "framework", None), getattr(args, "stack", None))
+    except ValueError as e:
+        raise SummlaunchError(str(e)) from None
 
 
 def plan(args: argparse.Namespace, train_argv: list[str]) -> DockerRun:
@@ -85,8 +94,8 @@ def plan(args: argparse.Namespace, train_argv: list[str]) -> DockerRun:
     uid, gid = os.getuid(), os.getgid()
     if uid != IMAGE_UID:
         env["HOME"] = "/tmp"  # the image's home belongs to uid 1000
-    framework = getattr(args, "framework", None) or "torch"
-    image = getattr(args, "image", None) or image_ref(framework, getattr(args, "pin", None) or (),
+    framework, stack = stack_choice(args)
+    image = getattr(args, "image", None) or image_ref(stack, getattr(args, "pin", None) or (),
                                                       base_image=getattr(args, "base_image", None))
     return DockerRun(
         image=image, command=tuple(container_command(framework, gpus, argv)),

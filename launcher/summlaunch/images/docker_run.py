@@ -25,8 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     add("--docker", action="store_true", help="run in the built training image instead of this Python")
     add("--image", metavar="REF", help="image to run (default: the tag `summlaunch build` gives these pins)")
-    add("--framework", default="torch", metavar="STACK",
-        help="image stack: torch-cuda (torch), torch-cpu, tf, xla (default: torch)")
+    add("--framework", metavar="F", help="torch (default) | accelerate | tf | xla: the summtrain back end "
+        "(and the default --stack)")
+    add("--stack", metavar="STACK", help="image stack: torch-cuda, torch-cpu, tf, xla (default: the framework's)")
     add("--pin", action="append", default=[], metavar="NAME==VERSION", help="pins the image was built with")
     add("--base-image", metavar="IMAGE", help="base image the image was built on")
     add("--gpus", metavar="all|N", help="GPUs handed to the container (docker run --gpus)")
@@ -37,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--name", metavar="NAME", help="job name (output sub-directory); default summlaunch-run")
 
 
-_CONTAINER_ONLY = ("image", "pin", "base_image", "gpus", "hf_cache")
+_CONTAINER_ONLY = ("image", "pin", "base_image", "gpus", "hf_cache", "stack")
 
 
 def wanted(args: argparse.Namespace) -> bool:
@@ -58,7 +59,7 @@ def run(args: argparse.Namespace, train_argv: list[str]) -> int:
     from pathlib import Path
 
     from summlaunch.images import engine as docker_engine
-    from summlaunch.images.docker_job import TOKEN_VARIABLES, plan
+    from summlaunch.images.docker_job import TOKEN_VARIABLES, plan, stack_choice
 
     job = plan(args, train_argv)
     if getattr(args, "dry_run", False):
@@ -71,7 +72,7 @@ def run(args: argparse.Namespace, train_argv: list[str]) -> int:
     if engine.image_attrs(job.image) is None:
         raise SummlaunchError(
             f"image {job.image} is not on this engine; build it first with "
-            f"`summlaunch build --framework {getattr(args, 'framework', 'torch')}` (same --pin/--base-image) "
+            f"`summlaunch build --stack {stack_choice(args)[1]}` (same --pin/--base-image) "
             "or pass --image REF")
     for host in job.mounts:
         Path(host).mkdir(parents=True, exist_ok=True)

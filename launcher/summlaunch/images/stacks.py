@@ -72,7 +72,7 @@ def stack_name(framework: str) -> str:
     known = stack_names() + [a for s in stacks.values() for a in s.get("aliases", [])]
     close = difflib.get_close_matches(framework, known, n=1)
     hint = f"did you mean {close[0]!r}? " if close else ""
-    raise PinError(f"--framework {framework!r}: unknown stack; {hint}choose one of {', '.join(stack_names())}")
+    raise PinError(f"--stack {framework!r}: unknown stack; {hint}choose one of {', '.join(stack_names())}")
 
 
 def _base_cuda(base_image: str, default: str | None, overridden: bool) -> str | None:

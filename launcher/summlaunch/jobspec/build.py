@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from summlaunch.jobspec import frameworks
 from summlaunch.jobspec import spec as S
 from summlaunch.jobspec import validate as V
 from summlaunch.errors import SummlaunchError
@@ -166,8 +167,7 @@ def _kind(kind: str | None, framework: str) -> str:
         return S.DEFAULT_KIND[framework]
     if kind not in S.KINDS:
         raise SummlaunchError(V.choice_error("--kind", kind, S.KINDS + ("auto",)))
-    allowed = {"torch": ("pytorchjob", "trainjob"), "accelerate": ("pytorchjob", "trainjob"),
-               "tf": ("tfjob",), "xla": ("jobset",)}[framework]
+    allowed = tuple(k for k in frameworks.get(framework).kinds if k in S.KINDS)
     if kind not in allowed:
         raise SummlaunchError(f"--kind {kind}: not for --framework {framework}; use {' or '.join(allowed)}")
     return kind

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from summlaunch.jobspec import frameworks
 from summlaunch.jobspec.tpu_types import TpuSlice
 
-FRAMEWORKS = ("torch", "accelerate", "tf", "xla")
+FRAMEWORKS = frameworks.NAMES
 KINDS = ("pytorchjob", "tfjob", "jobset", "trainjob")
-DEFAULT_KIND = {"torch": "pytorchjob", "accelerate": "pytorchjob", "tf": "tfjob", "xla": "jobset"}
-BACKEND = {"torch": "trainer", "accelerate": "accelerate", "tf": "tf", "xla": "xla"}
+DEFAULT_KIND = {f.name: f.default_kind for f in frameworks.TABLE.values()}
+BACKEND = {f.name: f.backend for f in frameworks.TABLE.values()}
 RESTART_POLICIES = ("OnFailure", "Never", "ExitCode", "Always")
 PULL_POLICIES = ("IfNotPresent", "Always", "Never")
 ACCESS_MODES = ("ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod")

@@ -13,6 +13,7 @@ import shlex
 from typing import Any
 
 from summlaunch import labels as L
+from summlaunch import container
 from summlaunch.objects.kinds import Kind, register
 from summlaunch.objects.render import replica_labels, resources
 from summlaunch.jobspec.spec import JobSpec
@@ -57,7 +58,7 @@ class JobSet(Kind):
     replicas_path = ("spec", "replicatedJobs")
 
     def context(self, spec: JobSpec) -> dict[str, Any]:
-        tpu = spec.tpu
+        tpu, launch = spec.tpu, container.for_spec(spec)
         selector = {**dict(spec.node_selector), L.GKE_TPU_ACCELERATOR: tpu.accelerator,
                     L.GKE_TPU_TOPOLOGY: tpu.topology}
         annotations = {**dict(spec.annotations), L.JOBSET_EXCLUSIVE_TOPOLOGY: L.GKE_NODEPOOL}
@@ -71,7 +72,7 @@ class JobSet(Kind):
             "replica_labels": replica_labels(spec, [SLICE]),
             "pools": pools, "gke_cluster": spec.gke_cluster, "location": spec.location, "zone": spec.zone,
             "gcloud_annotation": L.GCLOUD_COMMAND,
-            "container": {"name": "summtrain", "command": ["summtrain"],
-                          "args": ["--backend", spec.backend, *spec.train_args], "env": tpu_env(spec),
+            "container": {"name": "summtrain", "command": launch.command,
+                          "args": launch.args, "env": tpu_env(spec),
                           "ports": [], "resources": resources(spec, {TPU_RESOURCE: tpu.chips_per_host})},
         }

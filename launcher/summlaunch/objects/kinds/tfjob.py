@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from summlaunch import container
 from summlaunch.objects.kinds import Kind, register
 from summlaunch.objects.kinds.pytorchjob import gpu_resources
 from summlaunch.objects.render import replica_labels
@@ -23,11 +24,12 @@ class TFJob(Kind):
         replicas = [{"type": "Chief", "count": 1}]
         if spec.nodes > 1:
             replicas.append({"type": "Worker", "count": spec.nodes - 1})
+        launch = container.for_spec(spec)
         return {
             "replicas": replicas,
             "replica_labels": replica_labels(spec, [r["type"] for r in replicas]),
-            "container": {"name": "tensorflow", "command": ["summtrain"],
-                          "args": ["--backend", spec.backend, *spec.train_args], "env": [],
+            "container": {"name": "tensorflow", "command": launch.command,
+                          "args": launch.args, "env": [],
                           "ports": [{"name": "tfjob-port", "number": PORT}],
                           "resources": gpu_resources(spec)},
         }

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from summlaunch.objects.kinds import Kind, register
-from summlaunch.objects.kinds.pytorchjob import gpu_resources, launch_command
+from summlaunch import container
+from summlaunch.objects.kinds.pytorchjob import gpu_resources
 from summlaunch.objects.render import replica_labels
 from summlaunch.jobspec.spec import JobSpec
 
@@ -29,7 +30,7 @@ class TrainJob(Kind):
         return {NODE: int(obj["spec"]["trainer"].get("numNodes", 1))}
 
     def context(self, spec: JobSpec) -> dict[str, Any]:
-        command, args, env = launch_command(spec)
+        command, args, env = container.for_spec(spec)
         return {
             "runtime": spec.runtime, "manager": MANAGER, "node": NODE,
             "nodes": spec.nodes, "procs_per_node": spec.procs_per_node,
