@@ -11,6 +11,7 @@ KINDS = {
     "tfjob": ({"framework": "tf", "nodes": 2}, "tfjobs"),
     "jobset": ({"framework": "xla", "tpu": "v5e-16"}, "jobsets"),
     "trainjob": ({"kind": "trainjob"}, "trainjobs"),
+    "job": ({"kind": "job"}, "jobs"),
 }
 
 

@@ -18,7 +18,7 @@ def test_list_status_delete_every_kind(fake, cli, kind):
     header, row = listed.out.splitlines()
     assert header.split() == ["NAME", "KIND", "STATE", "AGE"]
     assert row.split()[:3] == ["run-a", {"pytorchjob": "PyTorchJob", "tfjob": "TFJob", "jobset": "JobSet",
-                                         "trainjob": "TrainJob"}[kind], row.split()[2]]
+                                         "trainjob": "TrainJob", "job": "Job"}[kind], row.split()[2]]
     assert row.split()[2] in ("Pending", "Created", "Running")
     status = cli("status", "run-a", "-o", "json")
     assert status.code == 0, status

@@ -29,7 +29,8 @@ STRING_FIELDS = ("name", "image", "namespace", "gpu_resource", "cpu", "memory", 
                  "gke_cluster", "gke_location", "tpu_zone")
 PAIR_FIELDS = ("env", "labels", "annotations", "node_selector")
 CASES = [("pytorchjob", "torch", None), ("pytorchjob", "accelerate", None), ("tfjob", "tf", None),
-         ("jobset", "xla", "v5e-16"), ("trainjob", "torch", None), ("trainjob", "accelerate", None)]
+         ("jobset", "xla", "v5e-16"), ("trainjob", "torch", None), ("trainjob", "accelerate", None),
+         ("job", "torch", None), ("job", "tf", None)]
 
 
 def _values(make):

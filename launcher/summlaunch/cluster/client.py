@@ -281,19 +281,20 @@ class Cluster:
         return self.request("GET", path, what, query=query)
 
     def find_job(self, name: str, namespace: str) -> tuple[KindFacts, dict[str, Any]]:
-        """The summlaunch job called `name`, whatever its kind."""
-        installed = 0
+        """The summlaunch job called `name`, whatever its kind (tried in the kind registry's order)."""
+        served, missing = [], []
         for facts in all_kinds():
             try:
                 return facts, self.request("GET", facts.path(namespace, name), f"get {facts.kind} {namespace}/{name}")
             except NotFound:
-                installed += self.crd_installed(facts)
-        if not installed:
-            ops = "; ".join(sorted({f.operator.split(" (")[0] for f in all_kinds()}))
-            raise NotFound(f"no training-job CRD is installed in the cluster at {self.host}: install one of {ops}")
+                (served if self.crd_installed(facts) else missing).append(facts)
+        if not served:
+            raise NotFound(f"no training-job CRD is installed in the cluster at {self.host}: install one of "
+                           f"{_operators(missing)}")
         self.require_namespace(namespace)
-        raise NotFound(f"job {namespace}/{name} not found (no PyTorchJob, TFJob, JobSet or TrainJob of that name): "
-                       f"`summlaunch list -n {namespace}` shows the jobs there")
+        absent = f"; not installed here: {_operators(missing)}" if missing else ""
+        raise NotFound(f"job {namespace}/{name} not found (no {' or '.join(f.kind for f in served)} of that "
+                       f"name{absent}): `summlaunch list -n {namespace}` shows the jobs there")
 
     def list_jobs(self, namespace: str | None, selector: str) -> list[tuple[KindFacts, dict[str, Any]]]:
         """Jobs of every installed kind carrying `selector`; namespace None lists all namespaces."""
@@ -309,8 +310,8 @@ class Cluster:
         if not installed:
             if namespace:
                 self.require_namespace(namespace)
-            ops = "; ".join(sorted({f.operator.split(" (")[0] for f in all_kinds()}))
-            raise NotFound(f"no training-job CRD is installed in the cluster at {self.host}: install one of {ops}")
+            raise NotFound(f"no training-job CRD is installed in the cluster at {self.host}: install one of "
+                           f"{_operators(all_kinds())}")
         return found
 
     # -- pods, events, logs -----------------------------------------------------------------
@@ -366,6 +367,10 @@ class Cluster:
             yield from iter_batches(resp)
         finally:
             resp.release_conn()
+
+
+def _operators(kinds: list[KindFacts]) -> str:
+    return "; ".join(sorted({f.operator.split(" (")[0] for f in kinds}))
 
 
 def iter_lines(resp) -> Iterator[bytes]:

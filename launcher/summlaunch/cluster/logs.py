@@ -96,20 +96,21 @@ class Deduper:
 
 
 def replica_name(pod: dict[str, Any]) -> str:
-    """`master-0`, `worker-3` (Kubeflow), `slice-0-2` (JobSet), else the pod's name."""
+    """`master-0`, `worker-3` (Kubeflow), `slice-0-2` (JobSet), `node-0` (Job): the first kind in the
+    registry that knows the pod names it; else the replica-type label and the pod's ordinal, else its name."""
+    from summlaunch.objects import kinds
+
     labels = pod.get("metadata", {}).get("labels", {}) or {}
-    rtype = labels.get("training.kubeflow.org/replica-type")
-    if rtype is not None:
-        return f"{rtype.lower()}-{labels.get('training.kubeflow.org/replica-index', '0')}"
-    rjob = labels.get("jobset.sigs.k8s.io/replicatedjob-name")
-    if rjob is not None:
-        job_index = labels.get("jobset.sigs.k8s.io/job-index", "0")
-        annotations = pod.get("metadata", {}).get("annotations", {}) or {}
-        pod_index = labels.get("batch.kubernetes.io/job-completion-index",
-                               annotations.get("batch.kubernetes.io/job-completion-index", "0"))
-        return f"{rjob}-{job_index}-{pod_index}"
-    rtype = labels.get("summlaunch.dev/replica-type")
+    annotations = pod.get("metadata", {}).get("annotations", {}) or {}
+    index = "batch.kubernetes.io/job-completion-index"
+    if index not in labels and index in annotations:
+        labels = {**labels, index: annotations[index]}
     name = pod.get("metadata", {}).get("name", "?")
+    for cls in kinds.classes():
+        named = cls.replica_name(labels, name)
+        if named is not None:
+            return named
+    rtype = labels.get("summlaunch.dev/replica-type")
     if rtype:
         match = re.search(rf"{re.escape(rtype)}-(\d+)", name, re.IGNORECASE)
         return f"{rtype.lower()}-{match.group(1) if match else name}"

@@ -15,7 +15,7 @@ from typing import Any
 _SINGLE = (
     ("--name", "name", "NAME", "job name (DNS-1035, at most 40 characters; default: from --output_dir or the model)"),
     ("--framework", "framework", "F", "torch (default) | accelerate | tf | xla (implied by --tpu)"),
-    ("--kind", "kind", "KIND", "auto (default) | pytorchjob | tfjob | jobset | trainjob (Kubeflow Trainer v2)"),
+    ("--kind", "kind", "KIND", "auto (default) | pytorchjob | tfjob | jobset | trainjob (Kubeflow Trainer v2) | job (batch/v1, one node)"),
     ("--image", "image", "REF", "training image (default: the tag `summlaunch build` produces for the framework)"),
     ("--registry", "registry", "HOST/PATH", "registry of the default image tag"),
     ("--gpus", "gpus", "N", "total GPUs (split evenly over --nodes)"),

@@ -10,7 +10,8 @@ from summlaunch.commands import _jobflags
 HELP = "print the Kubernetes objects of a training job (kubectl apply -f - ready)"
 DESCRIPTION = (
     "Render a training job as Kubernetes objects: PyTorchJob (torch, accelerate), TFJob (tf), "
-    "GKE TPU JobSet + node pool (xla, --tpu) or Trainer v2 TrainJob (--kind trainjob). "
+    "GKE TPU JobSet + node pool (xla, --tpu), Trainer v2 TrainJob (--kind trainjob) or a plain batch/v1 "
+    "Job on one node (--kind job). "
     "Training flags go after `--`. Output: YAML (default), JSON (-o json: a kubectl `List`; "
     "-o json-array: a plain array), or one file per object (--output-dir)."
 )

@@ -90,6 +90,12 @@ def check_spec(spec: JobSpec, warn: Warn) -> None:
     if spec.kind in ("jobset", "trainjob") and spec.restart_policy != "OnFailure":
         warn(f"--restart-policy {spec.restart_policy}: a {spec.kind} restarts whole slices/jobs "
              "(JobSet failurePolicy from --backoff-limit); ignored")
+    if spec.kind == "job" and spec.nodes > 1:
+        raise SummlaunchError(f"--kind job: one node only, not --nodes {spec.nodes}; use --kind pytorchjob "
+                              "(or tfjob) for several nodes")
+    if spec.kind == "job" and spec.restart_policy != "OnFailure":
+        warn(f"--restart-policy {spec.restart_policy}: a Job's pods run with Never (the Job replaces failed "
+             "pods, up to --backoff-limit; preempted pods do not count); ignored")
     if spec.kind == "trainjob" and (spec.ttl_after_finished is not None or spec.backoff_limit != 3):
         warn("TrainJob: --ttl-after-finished and --backoff-limit come from the training runtime; ignored")
     if spec.nodes > 1 and spec.pvc_size and spec.pvc_access_mode != "ReadWriteMany":

@@ -16,7 +16,7 @@ from summlaunch.jobspec import frameworks
 from summlaunch.jobspec.tpu_types import TpuSlice
 
 FRAMEWORKS = frameworks.NAMES
-KINDS = ("pytorchjob", "tfjob", "jobset", "trainjob")
+KINDS = ("pytorchjob", "tfjob", "jobset", "trainjob", "job")
 DEFAULT_KIND = {f.name: f.default_kind for f in frameworks.TABLE.values()}
 BACKEND = {f.name: f.backend for f in frameworks.TABLE.values()}
 RESTART_POLICIES = ("OnFailure", "Never", "ExitCode", "Always")

@@ -1,16 +1,15 @@
 """Cluster facts per job kind (REST plural, operator to install, status semantics, pod labels).
 
-The table lives in kind_facts.json, keyed by ``apiVersion/kind``. Core objects that
+Each kind module (summlaunch.objects.kinds) states its own; this module serves them keyed by
+``apiVersion/kind``. Core objects that
 `submit` creates beside a job (ConfigMaps, Secrets, PVCs, Services) are listed in
 CORE_PLURALS, in the order they are created.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from summlaunch.errors import SummlaunchError
@@ -83,17 +82,16 @@ class KindFacts:
 
 @lru_cache(maxsize=None)
 def _table() -> dict[str, KindFacts]:
-    raw = json.loads((Path(__file__).with_name("kind_facts.json")).read_text())
+    """The facts of every registered kind (summlaunch.objects.kinds), keyed by apiVersion/kind."""
+    from summlaunch.objects import kinds
+
     table = {}
-    for key, entry in raw.items():
-        if key.startswith("_"):
-            continue
-        api_version, kind = key.rsplit("/", 1)
-        table[key] = KindFacts(
-            api_version=api_version, kind=kind, plural=entry["plural"], operator=entry["operator"],
-            replica_specs=tuple(entry["replica_specs"]) if entry["replica_specs"] else None,
-            suspend=tuple(entry["suspend"]), succeeded=entry["succeeded"], failed=entry["failed"],
-            pod_labels=tuple(entry["pod_labels"]), kueue_prefix=entry["kueue_prefix"])
+    for cls in kinds.classes():
+        table[f"{cls.api_version()}/{cls.kind}"] = KindFacts(
+            api_version=cls.api_version(), kind=cls.kind, plural=cls.plural, operator=cls.operator,
+            replica_specs=cls.replicas_path or None,
+            suspend=cls.suspend, succeeded=cls.succeeded, failed=cls.failed, pod_labels=cls.pod_labels,
+            kueue_prefix=cls.name)
     return table
 
 

@@ -39,12 +39,20 @@ def by_api(api_version: str, kind: str) -> Kind | None:
     return None
 
 
+def classes() -> list[type[Kind]]:
+    """Every kind, in the order of JobSpec's KINDS (the order `find_job` and `list` try them)."""
+    from summlaunch.jobspec.spec import KINDS
+
+    _load_builtin()
+    return sorted(REGISTRY.values(), key=lambda cls: KINDS.index(cls.name) if cls.name in KINDS else len(KINDS))
+
+
 def _load_builtin() -> None:
-    from summlaunch.objects.kinds import jobset, pytorchjob, tfjob, trainjob  # noqa: F401  (they register)
+    from summlaunch.objects.kinds import job, jobset, pytorchjob, tfjob, trainjob  # noqa: F401  (they register)
 
 
 class Kind(ABC):
-    name: ClassVar[str]  # registry key: pytorchjob | tfjob | jobset | trainjob
+    name: ClassVar[str]  # registry key: pytorchjob | tfjob | jobset | trainjob | job
     group: ClassVar[str]
     version: ClassVar[str]
     kind: ClassVar[str]
@@ -53,6 +61,13 @@ class Kind(ABC):
     # Path from the object to the replica specs, and how a replica's count is read:
     # a mapping {replica type: spec} (Kubeflow) or a list of named specs (JobSet).
     replicas_path: ClassVar[tuple[str, ...]] = ()
+    # cluster facts (summlaunch.objects.kind_facts): what to install when the API is missing, where
+    # `suspend` is, the condition types of success and failure, the pod labels naming the job
+    operator: ClassVar[str]
+    suspend: ClassVar[tuple[str, ...]] = ("spec", "suspend")
+    succeeded: ClassVar[str] = "Succeeded"
+    failed: ClassVar[str] = "Failed"
+    pod_labels: ClassVar[tuple[str, ...]] = ("summlaunch.dev/job",)
 
     @classmethod
     def api_version(cls) -> str:
@@ -67,6 +82,11 @@ class Kind(ABC):
             return {rtype: int(rspec.get("replicas", 1)) for rtype, rspec in node.items()}
         return {r["name"]: int(r.get("replicas", 1)) * int(r["template"]["spec"].get("parallelism", 1))
                 for r in node}
+
+    @classmethod
+    def replica_name(cls, labels: dict[str, str], pod_name: str) -> str | None:
+        """How `logs` names one of this kind's pods (`master-0`, `slice-0-1`), or None: not one of them."""
+        return None
 
     def pod_selector(self, job_name: str) -> str:
         """Label selector for every pod of a job of this kind (the same for all kinds)."""

@@ -21,6 +21,16 @@ from summlaunch.jobspec.spec import JobSpec
 SLICE = "slice"
 TPU_RESOURCE = "google.com/tpu"
 MEGASCALE_PORT = 8080
+JOBSET_LABELS = ("summlaunch.dev/job", "jobset.sigs.k8s.io/jobset-name")
+
+
+def jobset_replica_name(labels: dict[str, str]) -> str | None:
+    """`slice-0-2`: replicated job, job index, pod (completion) index, from JobSet's labels."""
+    rjob = labels.get("jobset.sigs.k8s.io/replicatedjob-name")
+    if rjob is None:
+        return None
+    job_index = labels.get("jobset.sigs.k8s.io/job-index", "0")
+    return f"{rjob}-{job_index}-{labels.get('batch.kubernetes.io/job-completion-index', '0')}"
 
 
 def pool_name(spec: JobSpec, index: int) -> str:
@@ -56,6 +66,13 @@ class JobSet(Kind):
     group, version, kind, plural = "jobset.x-k8s.io", "v1alpha2", "JobSet", "jobsets"
     template = "tpu-jobset.yaml.j2"
     replicas_path = ("spec", "replicatedJobs")
+    operator = ("the JobSet controller (kubernetes-sigs/jobset, e.g. kubectl apply --server-side -f "
+                "https://github.com/kubernetes-sigs/jobset/releases/download/v0.12.0/manifests.yaml)")
+    succeeded, pod_labels = "Completed", JOBSET_LABELS
+
+    @classmethod
+    def replica_name(cls, labels: dict[str, str], pod_name: str) -> str | None:
+        return jobset_replica_name(labels)
 
     def context(self, spec: JobSpec) -> dict[str, Any]:
         tpu, launch = spec.tpu, container.for_spec(spec)

@@ -9,7 +9,18 @@ from summlaunch.objects.kinds import Kind, register
 from summlaunch.objects.render import replica_labels, resources
 from summlaunch.jobspec.spec import JobSpec
 
+KUBEFLOW_V1 = ("the Kubeflow Training Operator v1 (kubeflow/trainer release-1.9, e.g. kubectl apply --server-side "
+              "-k \"github.com/kubeflow/trainer.git/manifests/overlays/standalone?ref=v1.9.4\")")
+KUBEFLOW_LABELS = ("summlaunch.dev/job", "training.kubeflow.org/job-name")
 PORT = 23456  # the operator's default; named `pytorchjob-port` so it is used for MASTER_PORT
+
+
+def kubeflow_replica_name(labels: dict[str, str]) -> str | None:
+    """`master-0`, `worker-3` from the training operator's labels."""
+    rtype = labels.get("training.kubeflow.org/replica-type")
+    if rtype is None:
+        return None
+    return f"{rtype.lower()}-{labels.get('training.kubeflow.org/replica-index', '0')}"
 
 
 def gpu_resources(spec: JobSpec) -> dict[str, dict[str, Any]]:
@@ -22,6 +33,11 @@ class PyTorchJob(Kind):
     group, version, kind, plural = "kubeflow.org", "v1", "PyTorchJob", "pytorchjobs"
     template = "pytorchjob.yaml.j2"
     replicas_path = ("spec", "pytorchReplicaSpecs")
+    operator, suspend, pod_labels = KUBEFLOW_V1, ("spec", "runPolicy", "suspend"), KUBEFLOW_LABELS
+
+    @classmethod
+    def replica_name(cls, labels: dict[str, str], pod_name: str) -> str | None:
+        return kubeflow_replica_name(labels)
 
     def context(self, spec: JobSpec) -> dict[str, Any]:
         replicas = [{"type": "Master", "count": 1}]

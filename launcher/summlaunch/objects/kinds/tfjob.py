@@ -6,7 +6,7 @@ from typing import Any
 
 from summlaunch import container
 from summlaunch.objects.kinds import Kind, register
-from summlaunch.objects.kinds.pytorchjob import gpu_resources
+from summlaunch.objects.kinds.pytorchjob import KUBEFLOW_LABELS, KUBEFLOW_V1, gpu_resources, kubeflow_replica_name
 from summlaunch.objects.render import replica_labels
 from summlaunch.jobspec.spec import JobSpec
 
@@ -19,6 +19,11 @@ class TFJob(Kind):
     group, version, kind, plural = "kubeflow.org", "v1", "TFJob", "tfjobs"
     template = "tfjob.yaml.j2"
     replicas_path = ("spec", "tfReplicaSpecs")
+    operator, suspend, pod_labels = KUBEFLOW_V1, ("spec", "runPolicy", "suspend"), KUBEFLOW_LABELS
+
+    @classmethod
+    def replica_name(cls, labels: dict[str, str], pod_name: str) -> str | None:
+        return kubeflow_replica_name(labels)
 
     def context(self, spec: JobSpec) -> dict[str, Any]:
         replicas = [{"type": "Chief", "count": 1}]

@@ -11,6 +11,7 @@ from typing import Any
 
 from summlaunch.objects.kinds import Kind, register
 from summlaunch import container
+from summlaunch.objects.kinds.jobset import JOBSET_LABELS, jobset_replica_name
 from summlaunch.objects.kinds.pytorchjob import gpu_resources
 from summlaunch.objects.render import replica_labels
 from summlaunch.jobspec.spec import JobSpec
@@ -24,7 +25,13 @@ class TrainJob(Kind):
     name = "trainjob"
     group, version, kind, plural = "trainer.kubeflow.org", "v1alpha1", "TrainJob", "trainjobs"
     template = "trainjob.yaml.j2"
-    replicas_path = ("spec", "trainer")
+    operator = ("Kubeflow Trainer v2 (kubeflow/trainer v2.x, e.g. kubectl apply --server-side -k "
+                "\"github.com/kubeflow/trainer.git/manifests/overlays/manager?ref=v2.3.0\")")
+    succeeded, pod_labels = "Complete", JOBSET_LABELS
+
+    @classmethod
+    def replica_name(cls, labels: dict[str, str], pod_name: str) -> str | None:
+        return jobset_replica_name(labels)
 
     def replicas(self, obj: dict) -> dict[str, int]:
         return {NODE: int(obj["spec"]["trainer"].get("numNodes", 1))}
