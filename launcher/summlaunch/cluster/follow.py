@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from summlaunch import labels
 from summlaunch.cluster import logs as L
 from summlaunch.cluster.client import Cluster, ClusterError, Gone, NotFound
 from summlaunch.objects.kind_facts import KindFacts
@@ -55,7 +56,7 @@ class Follower:
         self.cluster, self.ns, self.facts, self.opts = cluster, namespace, facts, opts
         self.name = job["metadata"]["name"]
         self.job = job
-        self.selector = f"summlaunch.dev/job={self.name}"
+        self.selector = labels.selector(self.name)
         self.pods: dict[str, dict[str, Any]] = {}
         self.cond = threading.Condition()
         self.lines: queue.Queue = queue.Queue()

@@ -9,6 +9,8 @@ from collections import Counter
 from datetime import datetime, timezone
 from typing import Any
 
+from summlaunch import labels as L
+
 # Waiting reasons worth telling the user about while a job is pending.
 PULL_FAILURES = ("ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull", "RegistryUnavailable")
 WAIT_REASONS = PULL_FAILURES + ("CrashLoopBackOff", "CreateContainerConfigError", "CreateContainerError",
@@ -102,7 +104,7 @@ def replica_name(pod: dict[str, Any]) -> str:
 
     labels = pod.get("metadata", {}).get("labels", {}) or {}
     annotations = pod.get("metadata", {}).get("annotations", {}) or {}
-    index = "batch.kubernetes.io/job-completion-index"
+    index = L.BATCH_COMPLETION_INDEX
     if index not in labels and index in annotations:
         labels = {**labels, index: annotations[index]}
     name = pod.get("metadata", {}).get("name", "?")
@@ -110,7 +112,7 @@ def replica_name(pod: dict[str, Any]) -> str:
         named = cls.replica_name(labels, name)
         if named is not None:
             return named
-    rtype = labels.get("summlaunch.dev/replica-type")
+    rtype = labels.get(L.REPLICA_TYPE)
     if rtype:
         match = re.search(rf"{re.escape(rtype)}-(\d+)", name, re.IGNORECASE)
         return f"{rtype.lower()}-{match.group(1) if match else name}"

@@ -12,10 +12,11 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
+from summlaunch import labels as L
 from summlaunch.errors import ClusterError, SummlaunchError
 from summlaunch.objects.kind_facts import CORE_PLURALS, EXTRA_PLURALS, facts_for, is_job
 
-JOB_LABEL = "summlaunch.dev/job"
+JOB_LABEL = L.JOB
 REDACTED = "<redacted: from $HF_TOKEN>"
 
 
@@ -44,7 +45,7 @@ def drop_uninstalled_extras(cluster, objects: list[dict[str, Any]], note) -> lis
     for obj in objects:
         key = f"{obj['apiVersion']}/{obj['kind']}"
         if key in EXTRA_PLURALS and not cluster.served(obj["apiVersion"], EXTRA_PLURALS[key]):
-            command = (obj["metadata"].get("annotations") or {}).get("summlaunch.dev/gcloud-command")
+            command = (obj["metadata"].get("annotations") or {}).get(L.GCLOUD_COMMAND)
             note(f"skipping {obj['kind']} {obj['metadata']['name']}: {EXTRA_PLURALS[key]}.{key.split('/')[0]} is "
                  f"not installed (Config Connector)" + (f"; create it with: {command}" if command else ""))
             continue
@@ -57,7 +58,7 @@ def token_secret(name: str, namespace: str, key: str, token: str) -> dict[str, A
     return {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
             "metadata": {"name": name, "namespace": namespace,
                          # no job label: one token Secret serves every job, and `delete` keeps it
-                         "labels": {"app.kubernetes.io/managed-by": "summlaunch"}},
+                         "labels": {L.MANAGED_BY: L.APP}},
             "data": {key: base64.b64encode(token.encode()).decode()}}
 
 

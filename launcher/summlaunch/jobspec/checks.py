@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from summlaunch.errors import SummlaunchError
+from summlaunch.jobspec import frameworks
 from summlaunch.jobspec.spec import WORKSPACE, JobSpec, default_output_dir
 
 Warn = Callable[[str], None]
@@ -21,7 +22,6 @@ Warn = Callable[[str], None]
 # operator's env and the job's size, as `accelerate launch` flags.
 MACHINE_KEYS = ("machine_rank", "main_process_ip", "main_process_port", "num_machines", "num_processes")
 _STACK_WORDS = {"xla": ("xla", "tpu"), "tf": ("tf", "tensorflow"), "torch": ("torch", "pytorch", "cuda")}
-_STACK_OF = {"torch": "torch", "accelerate": "torch", "tf": "tf", "xla": "xla"}
 
 
 def parse_train_flags(argv: list[str], backend: str) -> dict[str, Any]:
@@ -82,7 +82,7 @@ def _on_volume(path: str) -> bool:
 def check_spec(spec: JobSpec, warn: Warn) -> None:
     """Checks across fields: image stack vs framework, settings a kind cannot honour."""
     stack = image_stack(spec.image)
-    wanted = _STACK_OF[spec.framework]
+    wanted = frameworks.get(spec.framework).stack.split("-")[0]  # torch-cuda, torch-cpu: torch
     if stack is not None and stack != wanted:
         raise SummlaunchError(f"--image {spec.image}: looks like a {stack} image but --framework "
                               f"{spec.framework} needs the {wanted} stack; build one with "

@@ -12,6 +12,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
+from summlaunch import labels as L
 from summlaunch.jobspec.spec import JobSpec
 
 REGISTRY: dict[str, type[Kind]] = {}
@@ -67,7 +68,7 @@ class Kind(ABC):
     suspend: ClassVar[tuple[str, ...]] = ("spec", "suspend")
     succeeded: ClassVar[str] = "Succeeded"
     failed: ClassVar[str] = "Failed"
-    pod_labels: ClassVar[tuple[str, ...]] = ("summlaunch.dev/job",)
+    pod_labels: ClassVar[tuple[str, ...]] = (L.JOB,)
 
     @classmethod
     def api_version(cls) -> str:

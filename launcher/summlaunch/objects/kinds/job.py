@@ -13,12 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 from summlaunch import container
+from summlaunch import labels as L
 from summlaunch.jobspec.spec import JobSpec
 from summlaunch.objects.kinds import Kind, register
 from summlaunch.objects.kinds.pytorchjob import gpu_resources
 from summlaunch.objects.render import replica_labels
 
-REPLICA = "summlaunch.dev/replica-type"
 NODE = "node"  # the replica name of its one pod (labels, logs)
 POD_FAILURE_POLICY = {"rules": [{"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]}]}
 
@@ -29,12 +29,12 @@ class Job(Kind):
     group, version, kind, plural = "batch", "v1", "Job", "jobs"
     template = "job.yaml.j2"
     operator = "nothing: batch/v1 Job is built into Kubernetes (a server without it is not a conformant cluster)"
-    succeeded, pod_labels = "Complete", ("summlaunch.dev/job", "batch.kubernetes.io/job-name")
+    succeeded, pod_labels = "Complete", (L.JOB, L.BATCH_JOB_NAME)
 
     @classmethod
     def replica_name(cls, labels: dict[str, str], pod_name: str) -> str | None:
         """`node-0`: the Job's one pod; a pod that replaces it is the same replica."""
-        return f"{NODE}-0" if "batch.kubernetes.io/job-name" in labels and NODE == labels.get(REPLICA) else None
+        return f"{NODE}-0" if L.BATCH_JOB_NAME in labels and NODE == labels.get(L.REPLICA_TYPE) else None
 
     def replicas(self, obj: dict) -> dict[str, int]:
         return {NODE: int(obj["spec"].get("parallelism", 1))}

@@ -21,16 +21,16 @@ from summlaunch.jobspec.spec import JobSpec
 SLICE = "slice"
 TPU_RESOURCE = "google.com/tpu"
 MEGASCALE_PORT = 8080
-JOBSET_LABELS = ("summlaunch.dev/job", "jobset.sigs.k8s.io/jobset-name")
+JOBSET_LABELS = (L.JOB, L.JOBSET_NAME)
 
 
 def jobset_replica_name(labels: dict[str, str]) -> str | None:
     """`slice-0-2`: replicated job, job index, pod (completion) index, from JobSet's labels."""
-    rjob = labels.get("jobset.sigs.k8s.io/replicatedjob-name")
+    rjob = labels.get(L.JOBSET_REPLICATED_JOB)
     if rjob is None:
         return None
-    job_index = labels.get("jobset.sigs.k8s.io/job-index", "0")
-    return f"{rjob}-{job_index}-{labels.get('batch.kubernetes.io/job-completion-index', '0')}"
+    job_index = labels.get(L.JOBSET_JOB_INDEX, "0")
+    return f"{rjob}-{job_index}-{labels.get(L.BATCH_COMPLETION_INDEX, '0')}"
 
 
 def pool_name(spec: JobSpec, index: int) -> str:
@@ -55,7 +55,7 @@ def tpu_env(spec: JobSpec) -> list[dict[str, str]]:
             {"name": "MEGASCALE_COORDINATOR_ADDRESS", "value": f"{spec.name}-{SLICE}-0-0.{spec.name}"},
             {"name": "MEGASCALE_NUM_SLICES", "value": str(spec.slices)},
             {"name": "MEGASCALE_PORT", "value": str(MEGASCALE_PORT)},
-            {"name": "MEGASCALE_SLICE_ID", "field": "metadata.annotations['jobset.sigs.k8s.io/job-index']"},
+            {"name": "MEGASCALE_SLICE_ID", "field": f"metadata.annotations['{L.JOBSET_JOB_INDEX}']"},
         ]
     return env
 

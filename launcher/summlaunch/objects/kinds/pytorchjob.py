@@ -5,22 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from summlaunch import container
+from summlaunch import labels as L
 from summlaunch.objects.kinds import Kind, register
 from summlaunch.objects.render import replica_labels, resources
 from summlaunch.jobspec.spec import JobSpec
 
 KUBEFLOW_V1 = ("the Kubeflow Training Operator v1 (kubeflow/trainer release-1.9, e.g. kubectl apply --server-side "
               "-k \"github.com/kubeflow/trainer.git/manifests/overlays/standalone?ref=v1.9.4\")")
-KUBEFLOW_LABELS = ("summlaunch.dev/job", "training.kubeflow.org/job-name")
+KUBEFLOW_LABELS = (L.JOB, L.KUBEFLOW_JOB_NAME)
 PORT = 23456  # the operator's default; named `pytorchjob-port` so it is used for MASTER_PORT
 
 
 def kubeflow_replica_name(labels: dict[str, str]) -> str | None:
     """`master-0`, `worker-3` from the training operator's labels."""
-    rtype = labels.get("training.kubeflow.org/replica-type")
+    rtype = labels.get(L.KUBEFLOW_REPLICA_TYPE)
     if rtype is None:
         return None
-    return f"{rtype.lower()}-{labels.get('training.kubeflow.org/replica-index', '0')}"
+    return f"{rtype.lower()}-{labels.get(L.KUBEFLOW_REPLICA_INDEX, '0')}"
 
 
 def gpu_resources(spec: JobSpec) -> dict[str, dict[str, Any]]:

@@ -11,12 +11,13 @@ from typing import Any
 
 from summlaunch.objects.kinds import Kind, register
 from summlaunch import container
+from summlaunch import labels as L
 from summlaunch.objects.kinds.jobset import JOBSET_LABELS, jobset_replica_name
 from summlaunch.objects.kinds.pytorchjob import gpu_resources
 from summlaunch.objects.render import replica_labels
 from summlaunch.jobspec.spec import JobSpec
 
-MANAGER = "summlaunch.dev/render"
+MANAGER = L.RENDER_MANAGER
 NODE = "node"  # the replicated job (and container) name of Kubeflow's torch runtimes
 
 
