@@ -4,6 +4,7 @@ import json
 
 import pytest
 import yaml
+from summtrain.progress_record import format_record
 
 from .jobs import KINDS, create_job
 from .scripted import wait_for
@@ -72,9 +73,10 @@ def test_list_shows_jobs_installed_by_the_helm_chart(fake, cli):
 def test_status_shows_replicas_events_and_progress(fake, cli, pods):
     fake.kubelet.script("s1-worker-*", unschedulable="0/4 nodes are available: 4 Insufficient nvidia.com/gpu.")
     fake.kubelet.script("s1-master-*", hold=True, lines=[
-        "loading model", " 25%|##5       | 50/200 [00:30<01:30,  1.67it/s]",
-        "{'loss': 2.5, 'learning_rate': 4e-05, 'epoch': 0.25}",
-        "{'eval_loss': 2.1, 'eval_rouge1': 0.31, 'eval_rouge2': 0.12, 'eval_rougeL': 0.28, 'epoch': 0.25}"])
+        "loading model", " 25%|##5       | 50/200 [00:30<01:30,  1.67it/s]",  # human text: not read
+        format_record("train", step=50, max_steps=200, epoch=0.25, loss=2.5, learning_rate=4e-05, elapsed_s=30.0),
+        format_record("eval", step=50, max_steps=200, epoch=0.25,
+                      metrics={"eval_loss": 2.1, "eval_rouge1": 0.31, "eval_rouge2": 0.12, "eval_rougeL": 0.28})])
     create_job(fake, "s1")
     wait_for(lambda: "eval_rouge1" in fake.pod_log("s1-master-0"), what="master log")
     wait_for(lambda: fake.events(involved="s1-worker-0"), what="scheduling event")

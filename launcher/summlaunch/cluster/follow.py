@@ -19,6 +19,7 @@ from typing import Any, TextIO
 from summlaunch import labels
 from summlaunch.cluster import logs as L
 from summlaunch.cluster.client import Cluster, ClusterError, Gone, NotFound
+from summlaunch.cluster.progress import record_line
 from summlaunch.objects.kind_facts import KindFacts
 
 POLL_S = 1.0
@@ -33,6 +34,7 @@ class FollowOptions:
     tail: int | None = None
     image_pull_timeout: float = 60.0
     colour: bool = False
+    progress: bool = False  # only summtrain's progress records, one human line each
     out: TextIO = field(default_factory=lambda: sys.stdout)
     err: TextIO = field(default_factory=lambda: sys.stderr)
 
@@ -99,8 +101,13 @@ class Follower:
                     print(f"summlaunch: {texts}", file=err, flush=True)
                 else:
                     tag = self.prefix(replica, "")
-                    out.write("".join(f"{tag}{text}\n" for text in texts))
+                    out.write("".join(f"{tag}{text}\n" for text in self._shown(texts)))
             out.flush()
+
+    def _shown(self, texts: list[str]) -> list[str]:
+        if not self.opts.progress:
+            return texts
+        return [line for line in map(record_line, texts) if line is not None]
 
     def _all_done(self) -> bool:
         if self.stop.is_set():
@@ -345,7 +352,8 @@ class Follower:
             for reason, message in L.pod_reasons(pod):
                 print(f"summlaunch: {replica}: {reason}: {message}".rstrip(": "), file=self.opts.err)
         merged.sort()
-        self.opts.out.writelines(self.prefix(label, text) + "\n" for _, _, label, text in merged)
+        self.opts.out.writelines(self.prefix(label, text) + "\n" for _, _, label, raw in merged
+                                 for text in self._shown([raw]))
         self.opts.out.flush()
         return 0
 

@@ -1,55 +1,20 @@
-"""Training progress parsed from summtrain / Hugging Face Trainer log lines.
+"""Training progress as data: summtrain's structured progress records, and a TrainJob's trainerStatus.
 
-Understands the shapes those logs take: tqdm bars (`40/200 [00:10<00:40, 4.0it/s]`),
-Trainer metric dicts (`{'loss': 2.31, 'epoch': 0.5}`, quoted values too), JSON lines,
-and `key=value` pairs (`step=40 loss=2.31`). Pure: feed lines, read the summary.
+summtrain writes one record per logging step and evaluation (summtrain.progress_record, the
+one definition of the line; stdlib only, so importing it pulls in no ML library). `Progress`
+reads those lines from a log and ignores every other line: no regular expressions over human
+text. Where Kubeflow Trainer sets a TrainJob's `status.trainerStatus` (progress percentage,
+remaining seconds, metrics), `take_trainer_status` reads it; the server's figures win.
 """
 
 from __future__ import annotations
 
-import ast
-import json
-import re
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 from typing import Any
 
-_TQDM = re.compile(r"(?<![\d.])(\d+)/(\d+) \[(\d+(?::\d+)+)<(\d+(?::\d+)+|\?)")
-_STEP_OF = re.compile(r"\bstep[ =:]+(\d+)\s*/\s*(\d+)", re.IGNORECASE)
-_KV = re.compile(r"\b([A-Za-z_][\w/]*)\s*[=:]\s*(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)\b")
-_DICT = re.compile(r"\{[^{}]*\}")
+from summtrain.progress_record import parse_record
+
 ROUGE_KEYS = ("rouge1", "rouge2", "rougeL", "rougeLsum")
-
-
-def _seconds(clock: str) -> float | None:
-    if clock == "?":
-        return None
-    total = 0.0
-    for part in clock.split(":"):
-        total = total * 60 + float(part)
-    return total
-
-
-def _metrics(text: str) -> dict[str, float]:
-    """Numbers from a dict / JSON / key=value line."""
-    found: dict[str, float] = {}
-    for blob in _DICT.findall(text):
-        for loader in (json.loads, ast.literal_eval):
-            try:
-                data = loader(blob)
-            except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-                continue
-            if isinstance(data, dict):
-                for k, v in data.items():
-                    try:
-                        found[str(k)] = float(v)
-                    except (TypeError, ValueError):
-                        pass
-                break
-    if not found:
-        for k, v in _KV.findall(text):
-            found[k] = float(v)
-    return found
 
 
 @dataclass
@@ -58,62 +23,76 @@ class Progress:
     max_steps: int | None = None
     epoch: float | None = None
     loss: float | None = None
+    learning_rate: float | None = None
+    samples_per_second: float | None = None
     eval_loss: float | None = None
     rouge: dict[str, float] = field(default_factory=dict)
     elapsed_s: float | None = None
     eta_s: float | None = None
-    _first_ts: str | None = None
-    _last_ts: str | None = None
+    percent: float | None = None
+    finished: bool = False
 
     def feed(self, text: str, ts: str | None = None) -> None:
-        """One log line (ts: sortable timestamp key from logs.split_timestamp, optional)."""
-        if ts:
-            self._first_ts = self._first_ts or ts
-            self._last_ts = ts
-        if "\r" in text:  # a tqdm bar redrawn in place: every redraw is one update
-            for part in text.split("\r"):
-                self.feed(part)
-            return
-        m = _TQDM.search(text)
-        if m:
-            self.step, self.max_steps = int(m.group(1)), int(m.group(2))
-            self.elapsed_s, self.eta_s = _seconds(m.group(3)), _seconds(m.group(4))
-            if "{" in text:  # Trainer prints its metrics dict right after the bar
-                self._take(_metrics(text))
-            return
-        m = _STEP_OF.search(text)
-        if m:
-            self.step, self.max_steps = int(m.group(1)), int(m.group(2))
-        self._take(_metrics(text))
+        """One log line; only a progress record changes anything (`ts` is accepted and unused)."""
+        record = parse_record(text)
+        if record is not None:
+            self.take(record)
 
-    def _take(self, metrics: dict[str, float]) -> None:
+    def take(self, record: dict[str, Any]) -> None:
+        for key in ("step", "max_steps", "epoch", "elapsed_s"):
+            if record.get(key) is not None:
+                setattr(self, key, record[key])
+        if record["event"] == "train":
+            for key in ("loss", "learning_rate", "samples_per_second"):
+                if record.get(key) is not None:
+                    setattr(self, key, record[key])
+        elif record["event"] == "eval":
+            self._metrics(record.get("metrics") or {})
+        else:
+            self.finished = True
+
+    def _metrics(self, metrics: dict[str, Any]) -> None:
         for key, value in metrics.items():
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                continue
             bare = key.split("_", 1)[1] if key.startswith(("eval_", "predict_", "test_")) else key
-            if key in ("loss", "train_loss"):
-                self.loss = value
-            elif key == "eval_loss":
-                self.eval_loss = value
+            if key == "eval_loss":
+                self.eval_loss = number
+            elif key in ("loss", "train_loss"):
+                self.loss = number
             elif bare in ROUGE_KEYS:
-                self.rouge[bare] = value
-            elif key in ("epoch",):
-                self.epoch = value
-            elif key in ("step", "global_step"):
-                self.step = int(value)
-            elif key in ("max_steps", "total_steps"):
-                self.max_steps = int(value)
+                self.rouge[bare] = number
+
+    def take_trainer_status(self, status: dict[str, Any] | None) -> None:
+        """A TrainJob's `status.trainerStatus` (Kubeflow Trainer, TrainJobStatus feature gate), if set."""
+        if not status:
+            return
+        if status.get("progressPercentage") is not None:
+            self.percent = float(status["progressPercentage"])
+        if status.get("estimatedRemainingSeconds") is not None:
+            self.eta_s = float(status["estimatedRemainingSeconds"])
+        self._metrics({m["name"]: m["value"] for m in status.get("metrics") or [] if "name" in m})
 
     def summary(self) -> dict[str, Any]:
-        out = {k: v for k, v in asdict(self).items() if not k.startswith("_")}
-        if self._first_ts and self._last_ts and self.elapsed_s is None:
-            self.elapsed_s = (_parse(self._last_ts) - _parse(self._first_ts)).total_seconds()
-            out["elapsed_s"] = self.elapsed_s
-        if out["eta_s"] is None and self.step and self.max_steps and self.elapsed_s:
+        out = asdict(self)
+        if out["percent"] is None and self.step is not None and self.max_steps:
+            out["percent"] = 100 * self.step / self.max_steps
+        if out["eta_s"] is None and self.step and self.max_steps and self.elapsed_s and not self.finished:
             out["eta_s"] = self.elapsed_s / self.step * max(self.max_steps - self.step, 0)
         return out
 
 
-def _parse(key: str) -> datetime:
-    return datetime.strptime(key[:26], "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=timezone.utc)
+def record_line(text: str) -> str | None:
+    """A log line shown by `logs --progress`: `train: step 40/200 (20%)  loss 2.3100 ...`, or None
+    for a line that is not a progress record."""
+    record = parse_record(text)
+    if record is None:
+        return None
+    one = Progress()
+    one.take(record)
+    return f"{record['event']}: {describe(one.summary())}"
 
 
 def fmt_duration(seconds: float | None) -> str:
@@ -126,18 +105,22 @@ def fmt_duration(seconds: float | None) -> str:
 
 
 def describe(summary: dict[str, Any]) -> str:
-    """`step 40/200 (20%)  loss 2.310  rouge1 0.231  elapsed 0m10s  ETA 0m40s`, or `-`."""
+    """`step 40/200 (20%)  loss 2.3100  rouge1 0.2310  elapsed 0m10s  ETA 0m40s`, or `-`."""
     parts = []
+    pct = f" ({summary['percent']:.0f}%)" if summary.get("percent") is not None else ""
     if summary.get("step") is not None:
         total = summary.get("max_steps")
-        pct = f" ({100 * summary['step'] / total:.0f}%)" if total else ""
         parts.append(f"step {summary['step']}" + (f"/{total}" if total else "") + pct)
+    elif pct:
+        parts.append(f"progress{pct}")
     if summary.get("epoch") is not None:
         parts.append(f"epoch {summary['epoch']:.2f}")
     for key in ("loss", "eval_loss"):
         if summary.get(key) is not None:
             parts.append(f"{key.replace('_', ' ')} {summary[key]:.4f}")
     parts += [f"{k} {v:.4f}" for k, v in (summary.get("rouge") or {}).items()]
+    if summary.get("samples_per_second") is not None:
+        parts.append(f"{summary['samples_per_second']:.1f} samples/s")
     if summary.get("elapsed_s") is not None:
         parts.append(f"elapsed {fmt_duration(summary['elapsed_s'])}")
     if summary.get("eta_s") is not None:

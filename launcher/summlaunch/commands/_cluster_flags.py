@@ -55,5 +55,5 @@ def run_follow(cluster, namespace: str, facts, job: dict, args, *, follow: bool)
     since_s = since_seconds(args)
     opts = FollowOptions(follow=follow, replica=args.replica, since_seconds=since_s,
                          tail=getattr(args, "tail", None), image_pull_timeout=args.image_pull_timeout,
-                         colour=use_colour())
+                         colour=use_colour(), progress=getattr(args, "progress", False))
     return Follower(cluster, namespace, facts, job, opts).run()

@@ -52,7 +52,7 @@ def gather(cluster, namespace: str, facts, job: dict) -> dict:
         "replicas": replicas,
         "events": [{"time": e.get("lastTimestamp") or e.get("eventTime"), "type": e.get("type"),
                     "text": L.event_line(e)} for e in events[-EVENTS:]],
-        "progress": _progress(cluster, namespace, pods),
+        "progress": _progress(cluster, namespace, pods, job),
     }
 
 
@@ -76,7 +76,8 @@ def _leader(pods: list[dict]):
     return ready[0] if ready else None
 
 
-def _progress(cluster, namespace: str, pods: list[dict]) -> dict:
+def _progress(cluster, namespace: str, pods: list[dict], job: dict) -> dict:
+    """The progress records in the leader's log, then the server's trainerStatus (TrainJob) where set."""
     from summlaunch.cluster.client import ClusterError
     from summlaunch.cluster.logs import split_timestamp
     from summlaunch.cluster.progress import Progress
@@ -84,6 +85,7 @@ def _progress(cluster, namespace: str, pods: list[dict]) -> dict:
     progress = Progress()
     leader = _leader(pods)
     if leader is None:
+        progress.take_trainer_status((job.get("status") or {}).get("trainerStatus"))
         return progress.summary()
     try:
         for batch in cluster.open_log(namespace, leader["metadata"]["name"], leader["spec"]["containers"][0]["name"],
@@ -93,6 +95,7 @@ def _progress(cluster, namespace: str, pods: list[dict]) -> dict:
                 progress.feed(text, ts)
     except ClusterError:
         pass  # progress is best effort; the rest of the status still stands
+    progress.take_trainer_status((job.get("status") or {}).get("trainerStatus"))
     return progress.summary()
 
 
