@@ -6,6 +6,7 @@ import pytest
 import yaml
 
 from summlaunch.cluster import client as cluster_module
+from summlaunch.cluster import kubeconfig as kubeconfig_module
 
 from .jobs import create_job
 
@@ -52,7 +53,7 @@ def test_in_cluster_config_is_used_without_kubeconfig(fake, cli, tmp_path, monke
     (sa / "token").write_text("fake-token")
     (sa / "ca.crt").write_text("")
     (sa / "namespace").write_text("default")
-    monkeypatch.setattr(cluster_module, "SA_DIR", sa)
+    monkeypatch.setattr(kubeconfig_module, "SA_DIR", sa)
     from kubernetes.config import incluster_config
     monkeypatch.setattr(incluster_config, "SERVICE_TOKEN_FILENAME", str(sa / "token"))
     monkeypatch.setattr(incluster_config, "SERVICE_CERT_FILENAME", str(sa / "ca.crt"))

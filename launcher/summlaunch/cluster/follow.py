@@ -20,7 +20,7 @@ from summlaunch import labels
 from summlaunch.cluster import logs as L
 from summlaunch.cluster.client import Cluster, ClusterError, Gone, NotFound
 from summlaunch.cluster.progress import record_line
-from summlaunch.objects.kind_facts import KindFacts
+from summlaunch.objects.kind_facts import KindFacts, job_verdict
 
 POLL_S = 1.0
 DRAIN_S = 15.0  # after the job ends, how long readers may take to read the last lines
@@ -399,16 +399,3 @@ class Follower:
             replica = L.replica_name(pod)
             if L.replica_matches(replica, self.opts.replica):
                 self._explain(replica, pod)
-
-
-def job_verdict(facts: KindFacts, job: dict[str, Any]) -> tuple[int, str] | None:
-    """(exit code, text) once the job has finished, else None."""
-    for cond in (job.get("status", {}) or {}).get("conditions") or []:
-        if cond.get("status") != "True":
-            continue
-        if cond.get("type") == facts.succeeded:
-            return 0, "succeeded"
-        if cond.get("type") == facts.failed:
-            detail = cond.get("message") or cond.get("reason") or ""
-            return 1, f"failed: {detail}".rstrip(": ")
-    return None

@@ -136,6 +136,19 @@ def job_state(facts: KindFacts, job: dict[str, Any]) -> str:
     return types[-1] if types else "Pending"
 
 
+def job_verdict(facts: KindFacts, job: dict[str, Any]) -> tuple[int, str] | None:
+    """(exit code, text) once the job has finished, else None."""
+    for cond in (job.get("status", {}) or {}).get("conditions") or []:
+        if cond.get("status") != "True":
+            continue
+        if cond.get("type") == facts.succeeded:
+            return 0, "succeeded"
+        if cond.get("type") == facts.failed:
+            detail = cond.get("message") or cond.get("reason") or ""
+            return 1, f"failed: {detail}".rstrip(": ")
+    return None
+
+
 def age(timestamp: str | None, now: float | None = None) -> str:
     """kubectl-style age (`45s`, `12m`, `3h`, `5d`) of an RFC3339 timestamp."""
     import time
