@@ -177,7 +177,7 @@ def test_render_is_pure(monkeypatch, tmp_path):
 def test_strict_undefined_fails_loudly():
     import jinja2
 
-    from summlaunch.objects.render import render_template
+    from summlaunch.objects.templates import render_template
 
     with pytest.raises(jinja2.UndefinedError):
         render_template("pytorchjob.yaml.j2", {"name": "x"})

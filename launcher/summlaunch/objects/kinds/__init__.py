@@ -1,10 +1,12 @@
 """Job kinds: one small class per Kubernetes job kind, in a registry keyed by name.
 
-A kind knows its API coordinates (group, version, kind, plural), its template, where
-its replicas live in a rendered object, and how to build the template's context from a
-JobSpec. Rendering is pure: `render(spec)` returns the objects, nothing is read or
-written. Cluster operations (submit, status, logs, delete) are added on top by the
-cluster module, keyed by the same registry names.
+A kind owns everything about itself: API coordinates (group, version, kind, plural), its
+template, where its replicas live in a rendered object, the template's context from a JobSpec
+(with the container command from summlaunch.container), which condition types mean success
+and failure, where `suspend` is, the pod labels that name its jobs, how `logs` names its
+replicas, and what to install when its API is missing. Rendering is pure: `render(spec)`
+returns the objects. The cluster code (summlaunch.objects.kind_facts, summlaunch.cluster) and
+the status/logs/delete/list verbs read these through the registry.
 """
 
 from __future__ import annotations
@@ -97,9 +99,9 @@ class Kind(ABC):
 
     @abstractmethod
     def context(self, spec: JobSpec) -> dict[str, Any]:
-        """Template variables for this kind, beyond the common ones (see summlaunch.objects.render)."""
+        """Template variables for this kind, beyond the common ones (see summlaunch.objects.templates)."""
 
     def render(self, spec: JobSpec) -> list[dict]:
-        from summlaunch.objects import render
+        from summlaunch.objects import templates
 
-        return render.render_template(self.template, render.common_context(spec) | self.context(spec))
+        return templates.render_template(self.template, templates.common_context(spec) | self.context(spec))

@@ -17,7 +17,7 @@ from summlaunch import labels as L
 from summlaunch.jobspec.spec import JobSpec
 from summlaunch.objects.kinds import Kind, register
 from summlaunch.objects.kinds.pytorchjob import gpu_resources
-from summlaunch.objects.render import replica_labels
+from summlaunch.objects.templates import replica_labels
 
 NODE = "node"  # the replica name of its one pod (labels, logs)
 POD_FAILURE_POLICY = {"rules": [{"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]}]}

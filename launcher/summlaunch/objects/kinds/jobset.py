@@ -15,7 +15,7 @@ from typing import Any
 from summlaunch import labels as L
 from summlaunch import container
 from summlaunch.objects.kinds import Kind, register
-from summlaunch.objects.render import replica_labels, resources
+from summlaunch.objects.templates import replica_labels, resources
 from summlaunch.jobspec.spec import JobSpec
 
 SLICE = "slice"

@@ -7,7 +7,7 @@ from typing import Any
 from summlaunch import container
 from summlaunch import labels as L
 from summlaunch.objects.kinds import Kind, register
-from summlaunch.objects.render import replica_labels, resources
+from summlaunch.objects.templates import replica_labels, resources
 from summlaunch.jobspec.spec import JobSpec
 
 KUBEFLOW_V1 = ("the Kubeflow Training Operator v1 (kubeflow/trainer release-1.9, e.g. kubectl apply --server-side "

@@ -7,7 +7,7 @@ from typing import Any
 from summlaunch import container
 from summlaunch.objects.kinds import Kind, register
 from summlaunch.objects.kinds.pytorchjob import KUBEFLOW_LABELS, KUBEFLOW_V1, gpu_resources, kubeflow_replica_name
-from summlaunch.objects.render import replica_labels
+from summlaunch.objects.templates import replica_labels
 from summlaunch.jobspec.spec import JobSpec
 
 PORT = 2222  # the operator's default TF port; named `tfjob-port`

@@ -14,7 +14,7 @@ from summlaunch import container
 from summlaunch import labels as L
 from summlaunch.objects.kinds.jobset import JOBSET_LABELS, jobset_replica_name
 from summlaunch.objects.kinds.pytorchjob import gpu_resources
-from summlaunch.objects.render import replica_labels
+from summlaunch.objects.templates import replica_labels
 from summlaunch.jobspec.spec import JobSpec
 
 MANAGER = L.RENDER_MANAGER
