@@ -117,6 +117,7 @@ def _objects(spec, token: str | None) -> list[dict]:
 def _ensure_image(spec, args):
     """Build (and with a registry, push) the stack image when the spec uses the default image."""
     from summlaunch.images import stacks as images
+    from summlaunch.jobspec import frameworks
 
     if getattr(args, "image", None):
         return spec  # the user chose an image: use it as is
@@ -125,7 +126,8 @@ def _ensure_image(spec, args):
     from summlaunch.images.build import BuildRequest, build_image
     from summlaunch.images.context import BuildSources
 
-    outcome = build_image(BuildRequest(images.resolve(spec.framework, pins), BuildSources(), registry=registry,
+    stack = frameworks.get(spec.framework).stack
+    outcome = build_image(BuildRequest(images.resolve(stack, pins), BuildSources(), registry=registry,
                                        push=bool(registry), force=False, nocache=False, quiet=False))
 
     ref = f"{outcome.ref}@{outcome.digest}" if outcome.digest else outcome.ref

@@ -183,7 +183,7 @@ def _image(raw: Mapping[str, Any], framework: str) -> str:
 
     pins = [str(p) for p in raw.get("pins") or ()]
     try:
-        return pinned_ref(image_ref(framework, pins, raw.get("registry")))
+        return pinned_ref(image_ref(frameworks.get(framework).stack, pins, raw.get("registry")))
     except SummlaunchError:
         raise
     except Exception as e:  # the images module's own pin errors
