@@ -8,11 +8,12 @@ run is a fresh process, timed wall-clock from spawn to exit; the commands take t
 (so a busy machine slows them alike). Rows:
 - summlaunch render, cold: a fresh, empty SUMMLAUNCH_CACHE per run; Python's bytecode present
   (as after `pip install`, which compiles it; in a checkout the untimed first run writes it).
-  The templates run as the Python compiled from them (summlaunch._manifests): no Jinja2;
+  Jinja2 renders the templates (its bytecode cache, under the fresh cache folder, is empty);
 - helm template with helm v4 and helm v3.19 (the real binaries from the PyPI wheels,
   tests/support/tools.py), empty HELM_*_HOME folders.
 Prints median / min wall time, median CPU time (user+sys of the child), and each median as a
-ratio to the cold render. Target (the issue): summlaunch not slower than helm; exit 1 otherwise.
+ratio to the cold render, for information (issue 13: the launcher keeps Jinja2 and PyYAML;
+benchmarks/render_latency.py holds the CPU target).
 """
 
 from __future__ import annotations
@@ -123,9 +124,7 @@ def main() -> int:
         for row in rows:
             print(f"{row['command']:44} {row['median_s']:11.3f}s {row['min_s']:9.3f}s {row['median_cpu_s']:10.3f}s "
                   f"{row['x_render_cold']:14.2f}")
-    render = rows[0]["median_s"]  # the cold render
-    helm_fastest = min(r["median_s"] for r in rows if r["command"].startswith("helm"))
-    return 0 if render <= helm_fastest else 1
+    return 0
 
 
 if __name__ == "__main__":

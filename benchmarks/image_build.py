@@ -23,7 +23,7 @@ from pathlib import Path
 
 
 def _build(engine, spec, sources, *, nocache: bool) -> tuple[float, object]:
-    from summlaunch.image_build import BuildRequest, build_image
+    from summlaunch.images.build import BuildRequest, build_image
 
     started = time.monotonic()
     outcome = build_image(BuildRequest(spec, sources, nocache=nocache, force=True, quiet=True), engine=engine)
@@ -60,8 +60,9 @@ def main() -> int:
     parser.add_argument("--index-url", default="https://pypi.org/simple")
     args = parser.parse_args()
 
-    from summlaunch import docker_engine, images
-    from summlaunch.image_context import BuildSources
+    from summlaunch.images import engine as docker_engine
+    from summlaunch.images import stacks as images
+    from summlaunch.images.context import BuildSources
 
     engine = docker_engine.connect()
     spec = images.resolve("torch-cpu", base_image=args.base_image)

@@ -55,9 +55,9 @@ def writer(rate: float, seconds: float, start_at: float, flush_hz: float):
 
 def run(replicas: int, rate: float, seconds: float, flush_hz: float = 20.0) -> dict:
     from fake_apiserver.cluster import FakeCluster
-    from summlaunch.cluster import Cluster
-    from summlaunch.render import render
-    from summlaunch.spec_build import build_spec
+    from summlaunch.cluster.client import Cluster
+    from summlaunch.objects.render import render
+    from summlaunch.jobspec.build import build_spec
 
     with FakeCluster() as fake:
         start_at = time.time() + 3.0  # every pod starts writing at the same moment

@@ -28,6 +28,17 @@ GKE_NODEPOOL = "cloud.google.com/gke-nodepool"
 GKE_TPU_ACCELERATOR = "cloud.google.com/gke-tpu-accelerator"
 GKE_TPU_TOPOLOGY = "cloud.google.com/gke-tpu-topology"
 KUEUE_QUEUE = "kueue.x-k8s.io/queue-name"
+RENDER_MANAGER = PREFIX + "render"  # the TrainJob runtime patches' manager
+
+# Labels the operators and controllers put on the pods they make (read by logs and status).
+KUBEFLOW_JOB_NAME = "training.kubeflow.org/job-name"
+KUBEFLOW_REPLICA_TYPE = "training.kubeflow.org/replica-type"
+KUBEFLOW_REPLICA_INDEX = "training.kubeflow.org/replica-index"
+JOBSET_NAME = "jobset.sigs.k8s.io/jobset-name"
+JOBSET_REPLICATED_JOB = "jobset.sigs.k8s.io/replicatedjob-name"
+JOBSET_JOB_INDEX = "jobset.sigs.k8s.io/job-index"
+BATCH_JOB_NAME = "batch.kubernetes.io/job-name"
+BATCH_COMPLETION_INDEX = "batch.kubernetes.io/job-completion-index"
 
 # Keys a user may not set with --label (they would break how summlaunch finds its objects).
 RESERVED = frozenset({NAME, INSTANCE, MANAGED_BY, COMPONENT, JOB, REPLICA_TYPE, FRAMEWORK})

@@ -268,4 +268,4 @@ def test_discovery_of_a_missing_group_is_404(fake_cluster_factory):
     code, doc = raw(fake, "GET", "/apis/jobset.x-k8s.io/v1alpha2")
     assert code == 200 and [r["name"] for r in doc["resources"]] == ["jobsets", "jobsets/status"]
     groups = [g["name"] for g in raw(fake, "GET", "/apis")[1]["groups"]]
-    assert groups == ["apiextensions.k8s.io", "jobset.x-k8s.io"]
+    assert groups == ["apiextensions.k8s.io", "batch", "jobset.x-k8s.io"]  # batch/v1 Jobs are built in

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from summlaunch.cluster import Cluster
-from summlaunch.render import render
-from summlaunch.spec_build import build_spec
+from summlaunch.cluster.client import Cluster
+from summlaunch.objects.render import render
+from summlaunch.jobspec.build import build_spec
 
 KINDS = {
     "pytorchjob": ({"nodes": 2}, "pytorchjobs"),
     "tfjob": ({"framework": "tf", "nodes": 2}, "tfjobs"),
     "jobset": ({"framework": "xla", "tpu": "v5e-16"}, "jobsets"),
     "trainjob": ({"kind": "trainjob"}, "trainjobs"),
+    "job": ({"kind": "job"}, "jobs"),
 }
 
 

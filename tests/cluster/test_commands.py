@@ -4,6 +4,7 @@ import json
 
 import pytest
 import yaml
+from summtrain.progress_record import format_record
 
 from .jobs import KINDS, create_job
 from .scripted import wait_for
@@ -18,7 +19,7 @@ def test_list_status_delete_every_kind(fake, cli, kind):
     header, row = listed.out.splitlines()
     assert header.split() == ["NAME", "KIND", "STATE", "AGE"]
     assert row.split()[:3] == ["run-a", {"pytorchjob": "PyTorchJob", "tfjob": "TFJob", "jobset": "JobSet",
-                                         "trainjob": "TrainJob"}[kind], row.split()[2]]
+                                         "trainjob": "TrainJob", "job": "Job"}[kind], row.split()[2]]
     assert row.split()[2] in ("Pending", "Created", "Running")
     status = cli("status", "run-a", "-o", "json")
     assert status.code == 0, status
@@ -52,7 +53,7 @@ def test_list_ignores_jobs_not_made_by_summlaunch(fake, cli):
     job = create_job(fake, "mine")
     foreign = {k: v for k, v in job.items() if k in ("apiVersion", "kind", "spec")}
     foreign["metadata"] = {"name": "theirs", "namespace": "default"}
-    from summlaunch.cluster import Cluster
+    from summlaunch.cluster.client import Cluster
     Cluster.connect(fake.kubeconfig).create(foreign, "default")
     assert [line.split()[0] for line in cli("list").out.splitlines()[1:]] == ["mine"]
 
@@ -64,7 +65,7 @@ def test_list_shows_jobs_installed_by_the_helm_chart(fake, cli):
     labels.update({"app.kubernetes.io/managed-by": "Helm", "helm.sh/chart": "summlaunch-0.1.0",
                    "app.kubernetes.io/instance": "charted", "summlaunch.dev/job": "charted"})
     charted["metadata"] = {"name": "charted", "namespace": "default", "labels": labels}
-    from summlaunch.cluster import Cluster
+    from summlaunch.cluster.client import Cluster
     Cluster.connect(fake.kubeconfig).create(charted, "default")
     assert sorted(line.split()[0] for line in cli("list").out.splitlines()[1:]) == ["charted", "rendered"]
 
@@ -72,9 +73,10 @@ def test_list_shows_jobs_installed_by_the_helm_chart(fake, cli):
 def test_status_shows_replicas_events_and_progress(fake, cli, pods):
     fake.kubelet.script("s1-worker-*", unschedulable="0/4 nodes are available: 4 Insufficient nvidia.com/gpu.")
     fake.kubelet.script("s1-master-*", hold=True, lines=[
-        "loading model", " 25%|##5       | 50/200 [00:30<01:30,  1.67it/s]",
-        "{'loss': 2.5, 'learning_rate': 4e-05, 'epoch': 0.25}",
-        "{'eval_loss': 2.1, 'eval_rouge1': 0.31, 'eval_rouge2': 0.12, 'eval_rougeL': 0.28, 'epoch': 0.25}"])
+        "loading model", " 25%|##5       | 50/200 [00:30<01:30,  1.67it/s]",  # human text: not read
+        format_record("train", step=50, max_steps=200, epoch=0.25, loss=2.5, learning_rate=4e-05, elapsed_s=30.0),
+        format_record("eval", step=50, max_steps=200, epoch=0.25,
+                      metrics={"eval_loss": 2.1, "eval_rouge1": 0.31, "eval_rouge2": 0.12, "eval_rougeL": 0.28})])
     create_job(fake, "s1")
     wait_for(lambda: "eval_rouge1" in fake.pod_log("s1-master-0"), what="master log")
     wait_for(lambda: fake.events(involved="s1-worker-0"), what="scheduling event")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from summlaunch import logs as L
+from summlaunch.cluster import logs as L
 
 
 def lines(*pairs):

@@ -13,10 +13,11 @@ import threading
 
 from . import conditions as cond
 from . import operators
+from .batchjob import JobController
 from .kubelet import MAIN_CONTAINERS
 from .store import NotFound, now_iso
 
-JOB_KINDS = ("PyTorchJob", "TFJob", "JobSet", "TrainJob")
+JOB_KINDS = ("PyTorchJob", "TFJob", "JobSet", "TrainJob", "Job")  # Job: batch/v1, see batchjob.py
 KUEUE_PENDING = ("couldn't assign flavors to pod set {pod_set}: insufficient unused quota for nvidia.com/gpu in "
                  "flavor default-flavor, 8 more needed")
 
@@ -52,6 +53,7 @@ class Controller:
         self.holds: list[tuple[str, str]] = []  # (job name glob, Kueue message)
         self._queue: queue.Queue = queue.Queue()
         self._restarts: dict[str, int] = {}  # job uid -> pods recreated
+        self.jobs = JobController(cluster)  # batch/v1 Jobs
         self._thread = threading.Thread(target=self._loop, name="fake-operators", daemon=True)
         cluster.store.listeners.append(self._on_change)
 
@@ -112,10 +114,11 @@ class Controller:
                     return
                 pending.add(nxt)
             for plural, namespace, name in pending:
-                res = next((r for r in self.cluster.catalog.all() if r.plural == plural and r.crd), None)
+                res = next((r for r in self.cluster.catalog.all() if r.plural == plural
+                             and (r.crd or r.group == "batch")), None)
                 if res is not None and not self.cluster.stopping:
                     try:
-                        self.reconcile(res, namespace, name)
+                        (self.jobs.reconcile if res.group == "batch" else self.reconcile)(res, namespace, name)
                     except Exception as e:  # a bug in the fake: the fixture reports it at teardown
                         self.cluster.errors.append(e)
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from summlaunch.render import to_yaml
+from summlaunch.objects.render import to_yaml
 from tests.render._support import case_argv, run_cli
 
 ROOT = Path(__file__).resolve().parents[2]

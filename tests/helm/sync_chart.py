@@ -1,7 +1,7 @@
 """Copy the launcher's data into the chart: `python tests/helm/sync_chart.py` (then review the diff).
 
 - charts/summlaunch/files/tpu_types.yaml <- manifests/tpu_types.yaml (a chart cannot read outside itself)
-- values.yaml defaultImages <- summlaunch.images.image_ref(stack): the tags `summlaunch build` gives
+- values.yaml defaultImages <- summlaunch.images.stacks.image_ref(stack): the tags `summlaunch build` gives
   with no pins, which `summlaunch render` uses when --image is not given.
 tests/helm/test_chart.py fails (naming this script) while the TPU table differs or a default is not
 a build tag of its stack; the tags' hash moves with every change to the training package, so run
@@ -20,7 +20,7 @@ STACKS = ("torch", "tf", "xla")
 
 
 def default_images() -> dict[str, str]:
-    from summlaunch.images import image_ref
+    from summlaunch.images.stacks import image_ref
 
     return {stack: image_ref(stack) for stack in STACKS}
 

@@ -12,8 +12,8 @@ import tomllib
 import pytest
 import yaml
 
-from summlaunch.helm_values import helm_values
-from summlaunch.spec import JobSpec
+from summlaunch.objects.helm_values import helm_values
+from summlaunch.jobspec.spec import JobSpec
 from tests.render._support import case_names
 
 from ._support import CHART, ROOT, case_values, comparable, diff_objects, parse, split_chart_only
@@ -23,7 +23,7 @@ SCHEMA = json.loads((CHART / "values.schema.json").read_text())
 VALUES = yaml.safe_load((CHART / "values.yaml").read_text())
 
 # Every JobSpec field and the chart value(s) it becomes (a new spec field must be added here
-# and to summlaunch.helm_values, the chart and its schema).
+# and to summlaunch.objects.helm_values, the chart and its schema).
 SPEC_TO_VALUES = {
     "name": ["name"], "image": ["image"], "framework": ["framework"], "kind": ["kind"],
     "namespace": ["namespace"], "nodes": ["nodes"], "gpus_per_node": ["gpus"], "gpu_resource": ["gpuResource"],

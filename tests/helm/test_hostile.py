@@ -24,6 +24,7 @@ KINDS = {
     "tf": ["--framework", "tf", "--image", "ghcr.io/example/summtrain:tf-test", "--nodes", "2"],
     "xla": ["--tpu", "v5e-16", "--slices", "2", "--image", "ghcr.io/example/summtrain:xla-test", "--no-node-pool"],
     "trainjob": ["--kind", "trainjob", "--gpus", "8", "--nodes", "2"],
+    "job": ["--kind", "job", "--gpus", "2"],
 }
 
 

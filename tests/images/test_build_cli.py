@@ -8,7 +8,7 @@ import subprocess
 import sys
 import zipfile
 
-from summlaunch import images
+from summlaunch.images import stacks as images
 
 NO_ENGINE = "unix:///nonexistent/summlaunch-test.sock"
 
@@ -36,7 +36,7 @@ def test_rejected_pins_exit_2_before_anything_is_written(tmp_path):
 
 
 def test_missing_engine_is_one_line_exit_2():
-    result = cli("build", "--framework", "torch-cpu", env={"DOCKER_HOST": NO_ENGINE})
+    result = cli("build", "--stack", "torch-cpu", env={"DOCKER_HOST": NO_ENGINE})
     assert_one_line_error(result, "no Docker engine answers at " + NO_ENGINE, "start dockerd")
 
 
@@ -47,7 +47,7 @@ def test_dockerfile_only_writes_context_without_an_engine(tmp_path):
     wheels.mkdir()
     (wheels / "demo-1.0-py3-none-any.whl").write_bytes(b"PK\x05\x06" + b"\0" * 18)
     out = tmp_path / "ctx"
-    result = cli("build", "--framework", "torch-cpu", "--pin", "transformers==4.57.6",
+    result = cli("build", "--stack", "torch-cpu", "--pin", "transformers==4.57.6",
                  "--dockerfile-only", "--context-dir", str(out), "--ca-cert", str(ca),
                  "--wheelhouse", str(wheels), "-o", "json", env={"DOCKER_HOST": NO_ENGINE})
     assert result.returncode == 0, result.stderr
@@ -71,7 +71,7 @@ def test_dockerfile_only_writes_context_without_an_engine(tmp_path):
 
 
 def test_training_wheel_is_reproducible(tmp_path):
-    from summlaunch.image_context import write_wheel
+    from summlaunch.images.context import write_wheel
 
     a = write_wheel(tmp_path / "a").read_bytes()
     b = write_wheel(tmp_path / "b").read_bytes()
@@ -80,7 +80,7 @@ def test_training_wheel_is_reproducible(tmp_path):
 
 def test_dockerfile_only_refuses_a_non_empty_dir(tmp_path):
     (tmp_path / "keep.txt").write_text("x")
-    result = cli("build", "--framework", "torch-cpu", "--dockerfile-only", "--context-dir", str(tmp_path))
+    result = cli("build", "--stack", "torch-cpu", "--dockerfile-only", "--context-dir", str(tmp_path))
     assert_one_line_error(result, "not empty")
 
 

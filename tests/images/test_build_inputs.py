@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from summlaunch import __version__, build_inputs, images
+from summlaunch import __version__
 from summlaunch.errors import SummlaunchError
-from summlaunch.image_context import BuildSources, render_dockerfile, write_wheel
+from summlaunch.images import build_inputs
+from summlaunch.images import stacks as images
+from summlaunch.images.context import BuildSources, render_dockerfile, write_wheel
 
 
 def _free_port() -> int:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from summlaunch import images
+from summlaunch.images import stacks as images
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -56,7 +56,7 @@ def training_package(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def engine():
-    from summlaunch import docker_engine
+    from summlaunch.images import engine as docker_engine
 
     eng = docker_engine.connect()
     assert eng.image_attrs(BASE_IMAGE) is not None, f"run tests/setup/docker.sh first (no {BASE_IMAGE})"
@@ -195,8 +195,8 @@ def test_no_layer_of_the_image_holds_the_build_ca(built, engine):
 
 
 def test_code_only_change_rebuilds_only_the_code_layers(built, engine, marked_ca, tmp_path, monkeypatch):
-    from summlaunch.image_build import BuildRequest, build_image
-    from summlaunch.image_context import BuildSources
+    from summlaunch.images.build import BuildRequest, build_image
+    from summlaunch.images.context import BuildSources
 
     copy = tmp_path / "summtrain"
     shutil.copytree(images._package_dir(), copy, ignore=shutil.ignore_patterns("__pycache__"))

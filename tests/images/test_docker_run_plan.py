@@ -6,7 +6,9 @@ import argparse
 
 import pytest
 
-from summlaunch import docker_job, docker_run, images
+from summlaunch.images import docker_job
+from summlaunch.images import docker_run
+from summlaunch.images import stacks as images
 from summlaunch.errors import SummlaunchError
 
 
@@ -21,9 +23,9 @@ def test_default_is_the_embedded_run_with_host_outputs(tmp_path, monkeypatch):
     monkeypatch.delenv("HF_TOKEN", raising=False)
     monkeypatch.delenv("HUGGING_FACE_HUB_TOKEN", raising=False)
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-    job = docker_job.plan(parse("--docker", "--framework", "torch-cpu"), ["--max_steps", "5"])
+    job = docker_job.plan(parse("--docker", "--stack", "torch-cpu"), ["--max_steps", "5"])
     assert job.image == images.image_ref("torch-cpu")
-    assert job.command == ("summtrain", "--max_steps", "5", "--output_dir", "/workspace/outputs/summlaunch-run")
+    assert job.command == ("summtrain", "--backend", "trainer", "--max_steps", "5", "--output_dir", "/workspace/outputs/summlaunch-run")
     assert job.mounts == {str(tmp_path / "outputs" / "summlaunch-run"): "/workspace/outputs/summlaunch-run",
                           str(tmp_path / "hf"): "/workspace/hf-cache"}
     assert "HF_TOKEN" not in job.env and job.gpus is None
@@ -32,7 +34,7 @@ def test_default_is_the_embedded_run_with_host_outputs(tmp_path, monkeypatch):
 def test_output_dir_flag_is_mounted_and_rewritten(tmp_path):
     out = tmp_path / "runs" / "r1"
     job = docker_job.plan(parse("--docker", "--image", "img:1"), ["--do_train", "--output_dir", str(out)])
-    assert job.command == ("summtrain", "--do_train", "--output_dir", "/workspace/outputs/r1")
+    assert job.command == ("summtrain", "--backend", "trainer", "--do_train", "--output_dir", "/workspace/outputs/r1")
     assert job.mounts[str(out)] == "/workspace/outputs/r1" and job.image == "img:1"
 
 
@@ -64,8 +66,49 @@ def test_container_path_as_output_dir_is_rejected():
 
 
 def test_gpu_device_requests():
-    from summlaunch.docker_engine import _gpu_requests
+    from summlaunch.images.engine import _gpu_requests
 
     assert _gpu_requests(None) == [] and _gpu_requests("0") == []
     assert _gpu_requests("all")[0]["Count"] == -1
     assert _gpu_requests("2")[0]["Count"] == 2 and _gpu_requests("2")[0]["Capabilities"] == [["gpu"]]
+
+
+@pytest.mark.parametrize(("stack", "backend"), [("torch-cuda", "trainer"), ("torch-cpu", "trainer"), ("tf", "tf"),
+                                                ("xla", "xla")])
+def test_each_stack_runs_its_back_end(stack, backend):
+    job = docker_job.plan(parse("--docker", "--stack", stack), [])
+    assert job.image == images.image_ref(stack)
+    assert list(job.command[:3]) == ["summtrain", "--backend", backend]
+
+
+@pytest.mark.parametrize(("framework", "stack", "backend"), [
+    ("torch", "torch-cuda", "trainer"), ("accelerate", "torch-cuda", "accelerate"), ("tf", "tf", "tf"),
+    ("xla", "xla", "xla")])
+def test_framework_picks_back_end_and_default_stack(framework, stack, backend):
+    job = docker_job.plan(parse("--docker", "--framework", framework), [])
+    assert job.image == images.image_ref(stack)
+    assert "--backend" in job.command and job.command[job.command.index("--backend") + 1] == backend
+
+
+def test_accelerate_with_several_gpus_uses_accelerate_launch():
+    job = docker_job.plan(parse("--docker", "--image", "i:1", "--framework", "accelerate", "--gpus", "2"), [])
+    assert list(job.command[:6]) == ["accelerate", "launch", "--num_processes", "2", "--multi_gpu", "-m"]
+    assert job.command[6:9] == ("summtrain", "--backend", "accelerate")
+
+
+def test_a_stack_given_as_framework_is_taken_as_the_stack():
+    job = docker_job.plan(parse("--docker", "--framework", "torch-cpu"), [])
+    assert job.image == images.image_ref("torch-cpu") and job.command[:3] == ("summtrain", "--backend", "trainer")
+
+
+def test_run_docker_dry_run_with_tf_starts_the_tf_back_end():
+    from summlaunch import cli
+
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert cli.main(["run", "--docker", "--framework", "tf", "--dry-run", "--image", "img:tf"]) == 0
+    line = out.getvalue()
+    assert " img:tf summtrain --backend tf " in line, line

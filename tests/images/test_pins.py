@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from summlaunch import images
-from summlaunch.image_rules import in_range, parse_pin
+from summlaunch.images import stacks as images
+from summlaunch.images.rules import in_range, parse_pin
 
 
 def _conflict(framework, pins, base_image=None) -> str:
@@ -109,7 +109,7 @@ def test_tag_changes_with_the_training_package(tmp_path, monkeypatch):
 
 def test_image_ref_imports_neither_docker_nor_jinja():
     code = (
-        "import sys, time; t = time.perf_counter(); from summlaunch.images import image_ref; "
+        "import sys, time; t = time.perf_counter(); from summlaunch.images.stacks import image_ref; "
         "image_ref('torch'); assert not [m for m in sys.modules if m.split('.')[0] in ('docker', 'jinja2')]; "
         "print(time.perf_counter() - t)"
     )

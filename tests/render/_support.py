@@ -63,6 +63,6 @@ def object_errors(obj: dict) -> list[str]:
 
     if obj.get("apiVersion") == CNRM and obj.get("kind") == "ContainerNodePool":
         return nodepool_errors(obj) + crds.metadata_errors(obj)
-    if obj.get("apiVersion") == "v1" and obj.get("kind") in CORE_KINDS:
+    if (obj.get("apiVersion") == "v1" and obj.get("kind") in CORE_KINDS) or obj.get("apiVersion") == "batch/v1":
         return crds.core_errors(obj)
     return crds.crd_errors(obj)

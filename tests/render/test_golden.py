@@ -14,7 +14,7 @@ from ._support import GOLDEN, case_argv, case_names, object_errors, run_cli
 
 
 def _golden_path(name: str, objects: list[dict]):
-    from summlaunch import kinds
+    from summlaunch.objects import kinds
 
     job = [o for o in objects if kinds.by_api(o["apiVersion"], o["kind"])][-1]
     return GOLDEN / job["kind"].lower() / f"{name}.yaml"

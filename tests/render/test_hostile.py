@@ -16,9 +16,9 @@ import pytest
 import yaml
 
 from summlaunch import labels as L
-from summlaunch.render import render, to_json, to_yaml
-from summlaunch.spec import JobSpec, Toleration
-from summlaunch.tpu_types import lookup
+from summlaunch.objects.render import render, to_json, to_yaml
+from summlaunch.jobspec.spec import JobSpec, Toleration
+from summlaunch.jobspec.tpu_types import lookup
 
 NASTY = ('"\'\n---\n{{ c.name }} {% if true %}x{% endif %} {#c#}: [a, {b: c}] # &a *a !!python/object '
          'key: value\n  - item\\ ${HOME} $(PET_NODE_RANK) \t\u00e9\u2028 ')
@@ -29,7 +29,8 @@ STRING_FIELDS = ("name", "image", "namespace", "gpu_resource", "cpu", "memory", 
                  "gke_cluster", "gke_location", "tpu_zone")
 PAIR_FIELDS = ("env", "labels", "annotations", "node_selector")
 CASES = [("pytorchjob", "torch", None), ("pytorchjob", "accelerate", None), ("tfjob", "tf", None),
-         ("jobset", "xla", "v5e-16"), ("trainjob", "torch", None), ("trainjob", "accelerate", None)]
+         ("jobset", "xla", "v5e-16"), ("trainjob", "torch", None), ("trainjob", "accelerate", None),
+         ("job", "torch", None), ("job", "tf", None)]
 
 
 def _values(make):

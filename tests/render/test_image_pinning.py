@@ -32,7 +32,7 @@ def _images(stdout: str) -> set[str]:
 
 
 def test_default_image_with_a_recorded_digest_is_pinned(cache):
-    from summlaunch.images import image_ref, record_image
+    from summlaunch.images.stacks import image_ref, record_image
 
     ref = image_ref("torch", (), REGISTRY)
     code, out, err = run_cli(["render", "--registry", REGISTRY, "--", "--do_train"])
@@ -46,7 +46,7 @@ def test_default_image_with_a_recorded_digest_is_pinned(cache):
 
 
 def test_explicit_image_pinned_only_when_recorded(cache):
-    from summlaunch.images import record_image
+    from summlaunch.images.stacks import record_image
 
     pushed, other = f"{REGISTRY}/summtrain:mine", f"{REGISTRY}/summtrain:theirs"
     record_image(pushed, image_id="sha256:" + "1" * 64, digest=DIGEST)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from summlaunch import kinds
+from summlaunch.objects import kinds
 from summlaunch import labels as L
-from summlaunch.render import render
-from summlaunch.spec import JobSpec
-from summlaunch.tpu_types import lookup
+from summlaunch.objects.render import render
+from summlaunch.jobspec.spec import JobSpec
+from summlaunch.jobspec.tpu_types import lookup
 
 from ._support import object_errors
 
@@ -177,7 +177,7 @@ def test_render_is_pure(monkeypatch, tmp_path):
 def test_strict_undefined_fails_loudly():
     import jinja2
 
-    from summlaunch.render import render_template
+    from summlaunch.objects.templates import render_template
 
     with pytest.raises(jinja2.UndefinedError):
         render_template("pytorchjob.yaml.j2", {"name": "x"})

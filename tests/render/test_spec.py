@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from summlaunch.errors import SummlaunchError
-from summlaunch.spec import JobSpec
-from summlaunch.spec_build import build_spec, derive_name
+from summlaunch.jobspec.spec import JobSpec
+from summlaunch.jobspec.build import build_spec, derive_name
 
 IMG = "ghcr.io/example/summtrain:torch-test"
 
@@ -122,14 +122,14 @@ def test_tpu_implies_xla_and_hosts():
 
 
 def test_default_image_is_the_build_tag():
-    from summlaunch.images import image_ref
+    from summlaunch.images.stacks import image_ref
 
     spec, _ = build(image=None, framework="tf")
     assert spec.image == image_ref("tf")
 
 
 def test_default_image_takes_pins_and_registry():
-    from summlaunch.images import image_ref
+    from summlaunch.images.stacks import image_ref
 
     spec, _ = build(image=None, registry="ghcr.io/acme")
     assert spec.image == image_ref("torch", [], "ghcr.io/acme")

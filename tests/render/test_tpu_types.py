@@ -7,7 +7,7 @@ import math
 import pytest
 
 from summlaunch.errors import SummlaunchError
-from summlaunch.tpu_types import lookup, table, valid_types
+from summlaunch.jobspec.tpu_types import lookup, table, valid_types
 
 
 @pytest.mark.parametrize("tpu,chips,hosts,per_host,topology,machine,accelerator", [

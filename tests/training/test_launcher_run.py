@@ -29,7 +29,7 @@ def test_bad_training_flag_fails_before_anything_runs(tmp_path):
 def test_dry_run_shows_the_local_command_with_translated_flags_kept(tmp_path):
     result = summlaunch(["run", "--dry-run", "--fp16", "true", "--", "--output_dir", "D"], tmp_path)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split()[1:] == ["-m", "summtrain", "--fp16", "true", "--output_dir", "D"]
+    assert result.stdout.split()[1:] == ["-m", "summtrain", "--backend", "trainer", "--fp16", "true", "--output_dir", "D"]
 
 
 @pytest.mark.slow

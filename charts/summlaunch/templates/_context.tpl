@@ -121,7 +121,7 @@ xla
 
 {{/* Kind: .Values.kind if the framework allows it (auto: the framework's usual kind). */}}
 {{- define "summlaunch.kind" -}}
-{{- $allowed := get (dict "torch" (list "pytorchjob" "trainjob") "accelerate" (list "pytorchjob" "trainjob") "tf" (list "tfjob") "xla" (list "jobset")) .framework -}}
+{{- $allowed := get (dict "torch" (list "pytorchjob" "trainjob" "job") "accelerate" (list "pytorchjob" "trainjob" "job") "tf" (list "tfjob" "job") "xla" (list "jobset")) .framework -}}
 {{- $kind := .v.kind | default "auto" -}}
 {{- if eq $kind "auto" -}}
 {{- first $allowed -}}

@@ -46,9 +46,28 @@ hosted by the Master (mirrors summlaunch.kinds.pytorchjob.launch_command).
 {{- toJson $out -}}
 {{- end -}}
 
+{{/*
+The single-node container (batch/v1 Job): {command, args, env, accelerator}, as summlaunch.container
+builds it for one machine: torchrun --standalone / accelerate launch with one process per GPU
+where there are several, else summtrain itself.
+*/}}
+{{- define "summlaunch.standaloneContainer" -}}
+{{- $summtrain := concat (list "--backend" .backend) .train -}}
+{{- $out := dict "command" (list "summtrain") "args" $summtrain "env" list "accelerator" (dict .gpuResource .perNode) -}}
+{{- $procs := int .procs -}}
+{{- if and (eq .framework "torch") (gt $procs 1) -}}
+{{- $_ := set $out "command" (list "torchrun") -}}
+{{- $_ := set $out "args" (concat (list "--standalone" (printf "--nproc_per_node=%d" $procs) "-m" "summtrain") $summtrain) -}}
+{{- else if and (eq .framework "accelerate") (gt $procs 1) -}}
+{{- $_ := set $out "command" (list "accelerate" "launch") -}}
+{{- $_ := set $out "args" (concat (list "--num_processes" (toString $procs) "--multi_gpu" "-m" "summtrain") $summtrain) -}}
+{{- end -}}
+{{- toJson $out -}}
+{{- end -}}
+
 {{/* The job's objects as kubectl references [{group, resource, name}] (NOTES.txt and the helm test). */}}
 {{- define "summlaunch.objectRefs" -}}
-{{- $job := get (dict "pytorchjob" (list "kubeflow.org" "pytorchjobs") "tfjob" (list "kubeflow.org" "tfjobs") "jobset" (list "jobset.x-k8s.io" "jobsets") "trainjob" (list "trainer.kubeflow.org" "trainjobs")) .kind -}}
+{{- $job := get (dict "pytorchjob" (list "kubeflow.org" "pytorchjobs") "tfjob" (list "kubeflow.org" "tfjobs") "jobset" (list "jobset.x-k8s.io" "jobsets") "trainjob" (list "trainer.kubeflow.org" "trainjobs") "job" (list "batch" "jobs")) .kind -}}
 {{- $refs := list (dict "group" (first $job) "resource" (last $job) "name" .name) -}}
 {{- if .pvcSize }}{{ $refs = append $refs (dict "group" "" "resource" "persistentvolumeclaims" "name" .pvc) }}{{ end -}}
 {{- if .accelerateConfig }}{{ $refs = append $refs (dict "group" "" "resource" "configmaps" "name" (printf "%s-accelerate" .name)) }}{{ end -}}

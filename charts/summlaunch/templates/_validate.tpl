@@ -15,6 +15,9 @@ Every message names the value and says how to fix it.
 {{- if and (eq $c.kind "trainjob") $v.priorityClass -}}
 {{- fail "priorityClass: a TrainJob cannot set it (Trainer v2 runtime patches have no priorityClassName); set it in the ClusterTrainingRuntime instead" -}}
 {{- end -}}
+{{- if and (eq $c.kind "job") (gt (int $c.nodes) 1) -}}
+{{- fail (printf "kind job: one node only, not %d nodes; use kind pytorchjob (or tfjob) for several nodes" (int $c.nodes)) -}}
+{{- end -}}
 {{- include "summlaunch.validateEnv" $v -}}
 {{- range $key, $_ := $v.labels -}}
 {{- if has $key (list "app.kubernetes.io/name" "app.kubernetes.io/instance" "app.kubernetes.io/managed-by" "app.kubernetes.io/component" "summlaunch.dev/job" "summlaunch.dev/replica-type" "summlaunch.dev/framework") -}}

@@ -17,7 +17,7 @@ def add_cluster_flags(parser: argparse.ArgumentParser) -> None:
 
 def connect(args: argparse.Namespace):
     """(Cluster, namespace) from the shared flags."""
-    from summlaunch.cluster import Cluster
+    from summlaunch.cluster.client import Cluster
 
     cluster = Cluster.connect(args.kubeconfig, args.context, args.namespace)
     return cluster, cluster.namespace
@@ -40,7 +40,7 @@ def add_follow_flags(parser: argparse.ArgumentParser) -> None:
 def since_seconds(args) -> int | None:
     """--since as seconds (checked before anything talks to the cluster)."""
     from summlaunch.errors import SummlaunchError
-    from summlaunch.logs import parse_duration
+    from summlaunch.cluster.logs import parse_duration
 
     since = getattr(args, "since", None)
     try:
@@ -50,10 +50,10 @@ def since_seconds(args) -> int | None:
 
 
 def run_follow(cluster, namespace: str, facts, job: dict, args, *, follow: bool) -> int:
-    from summlaunch.follow import Follower, FollowOptions
+    from summlaunch.cluster.follow import Follower, FollowOptions
 
     since_s = since_seconds(args)
     opts = FollowOptions(follow=follow, replica=args.replica, since_seconds=since_s,
                          tail=getattr(args, "tail", None), image_pull_timeout=args.image_pull_timeout,
-                         colour=use_colour())
+                         colour=use_colour(), progress=getattr(args, "progress", False))
     return Follower(cluster, namespace, facts, job, opts).run()

@@ -1,6 +1,6 @@
 """The job flags shared by `render` and `submit`: one flag per JobSpec field.
 
-Flags take strings and are validated in summlaunch.spec_build (one-line errors that
+Flags take strings and are validated in summlaunch.jobspec.build (one-line errors that
 name the flag). Repeatable flags: --env, --label, --annotation, --node-selector,
 --toleration, --pin. Nothing heavy is imported here (the CLI must start fast).
 """
@@ -15,7 +15,7 @@ from typing import Any
 _SINGLE = (
     ("--name", "name", "NAME", "job name (DNS-1035, at most 40 characters; default: from --output_dir or the model)"),
     ("--framework", "framework", "F", "torch (default) | accelerate | tf | xla (implied by --tpu)"),
-    ("--kind", "kind", "KIND", "auto (default) | pytorchjob | tfjob | jobset | trainjob (Kubeflow Trainer v2)"),
+    ("--kind", "kind", "KIND", "auto (default) | pytorchjob | tfjob | jobset | trainjob (Kubeflow Trainer v2) | job (batch/v1, one node)"),
     ("--image", "image", "REF", "training image (default: the tag `summlaunch build` produces for the framework)"),
     ("--registry", "registry", "HOST/PATH", "registry of the default image tag"),
     ("--gpus", "gpus", "N", "total GPUs (split evenly over --nodes)"),
@@ -86,7 +86,7 @@ def namespace_from_file(args: argparse.Namespace) -> str | None:
     """The run file's `namespace`, if -f was given and sets one (submit: -n, then this, then the context)."""
     if not getattr(args, "run_file", None):
         return None
-    from summlaunch.spec_build import load_run_file
+    from summlaunch.jobspec.build import load_run_file
 
     value = load_run_file(args.run_file).get("namespace")
     return None if value is None else str(value)
@@ -98,6 +98,6 @@ def warn(message: str) -> None:
 
 def spec_from_args(args: argparse.Namespace, train_argv: list[str]):
     """The validated JobSpec for these flags (warnings printed to stderr)."""
-    from summlaunch.spec_build import build_spec
+    from summlaunch.jobspec.build import build_spec
 
     return build_spec(flag_values(args), train_argv, getattr(args, "run_file", None), warn=warn)

@@ -36,9 +36,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_image_arguments(parser: argparse.ArgumentParser) -> None:
-    """--framework, --pin, --base-image: what `build` and `run --docker` agree on."""
-    parser.add_argument("--framework", default="torch", metavar="STACK",
-                        help="stack or alias: torch-cuda (torch, accelerate), torch-cpu, tf, xla (default: torch)")
+    """--framework, --stack, --pin, --base-image: what `build` and `run --docker` agree on."""
+    parser.add_argument("--framework", metavar="F",
+                        help="torch (default) | accelerate | tf | xla: build the framework's stack")
+    parser.add_argument("--stack", metavar="STACK", help="image stack: torch-cuda, torch-cpu, tf, xla")
     parser.add_argument("--pin", action="append", default=[], metavar="NAME==VERSION",
                         help="override a stack pin (repeatable); --pin python==3.12 picks the Python")
     parser.add_argument("--base-image", metavar="IMAGE", help="base image instead of the stack's")
@@ -49,12 +50,14 @@ def main(args: argparse.Namespace, train_argv: list[str]) -> int:
     from pathlib import Path
 
     from summlaunch.errors import SummlaunchError
-    from summlaunch.image_context import BuildSources, write_context
-    from summlaunch.images import resolve, tag_for
+    from summlaunch.images.context import BuildSources, write_context
+    from summlaunch.images.stacks import resolve, tag_for
 
     if train_argv:
         raise SummlaunchError("build takes no training flags (they go to `run`, `render` or `submit`)")
-    spec = resolve(args.framework, args.pin, args.base_image)  # pin checks come first, always
+    from summlaunch.images.docker_job import stack_choice
+
+    spec = resolve(stack_choice(args)[1], args.pin, args.base_image)  # pin checks come first, always
     sources = BuildSources(
         ca_cert=Path(args.ca_cert) if args.ca_cert else None,
         wheelhouse=Path(args.wheelhouse) if args.wheelhouse else None,
@@ -69,7 +72,7 @@ def main(args: argparse.Namespace, train_argv: list[str]) -> int:
         ref = tag_for(spec, args.registry)
         print(json.dumps({"image": ref, "dockerfile": str(dockerfile)}) if args.output == "json" else ref)
         return 0
-    from summlaunch.image_build import BuildRequest, build_image
+    from summlaunch.images.build import BuildRequest, build_image
 
     outcome = build_image(BuildRequest(spec, sources, registry=args.registry, push=args.push,
                                        force=args.force, nocache=args.no_cache, quiet=args.quiet))

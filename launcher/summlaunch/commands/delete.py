@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from summlaunch import labels as L
 from summlaunch.commands._cluster_flags import add_cluster_flags, connect
 
 HELP = "delete a job with its pods (the workspace PVC stays unless --delete-pvc)"
@@ -29,10 +30,10 @@ def main(args, train_argv) -> int:
 def delete_job(cluster, namespace: str, job: dict, *, delete_pvc: bool = False, wait: bool = True,
                facts=None) -> list[str]:
     """Delete the job, then its pods and labelled side objects; returns what else was removed."""
-    from summlaunch.kind_facts import CORE_PLURALS, facts_for
+    from summlaunch.objects.kind_facts import CORE_PLURALS, facts_for
 
     name = job["metadata"]["name"]
-    selector = f"summlaunch.dev/job={name}"
+    selector = L.selector(name)
     facts = facts or facts_for(job["apiVersion"], job["kind"])
     pod_selector = cluster.job_pods(facts, namespace, name)[0]
     cluster.delete(job, namespace, propagation="Background")
@@ -53,7 +54,7 @@ def delete_job(cluster, namespace: str, job: dict, *, delete_pvc: bool = False, 
 
 
 def _delete_path(cluster, path: str, what: str) -> bool:
-    from summlaunch.cluster import NotFound
+    from summlaunch.cluster.client import NotFound
 
     body = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": "Background"}
     try:

@@ -18,7 +18,7 @@ def add_arguments(parser) -> None:
 
 
 def main(args, train_argv) -> int:
-    from summlaunch.kind_facts import age, job_state
+    from summlaunch.objects.kind_facts import age, job_state
 
     cluster, namespace = connect(args)
     found = cluster.list_jobs(None if args.all_namespaces else namespace, SELECTOR)

@@ -19,6 +19,8 @@ def add_arguments(parser) -> None:
     add_follow_flags(parser)
     parser.add_argument("--since", metavar="DURATION", help="only lines newer than this (30s, 5m, 2h)")
     parser.add_argument("--tail", type=int, metavar="N", help="only the last N lines of each replica")
+    parser.add_argument("--progress", action="store_true",
+                        help="only summtrain's progress records (step, loss, metrics), one line each")
     add_cluster_flags(parser)
 
 

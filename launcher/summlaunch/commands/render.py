@@ -10,7 +10,8 @@ from summlaunch.commands import _jobflags
 HELP = "print the Kubernetes objects of a training job (kubectl apply -f - ready)"
 DESCRIPTION = (
     "Render a training job as Kubernetes objects: PyTorchJob (torch, accelerate), TFJob (tf), "
-    "GKE TPU JobSet + node pool (xla, --tpu) or Trainer v2 TrainJob (--kind trainjob). "
+    "GKE TPU JobSet + node pool (xla, --tpu), Trainer v2 TrainJob (--kind trainjob) or a plain batch/v1 "
+    "Job on one node (--kind job). "
     "Training flags go after `--`. Output: YAML (default), JSON (-o json: a kubectl `List`; "
     "-o json-array: a plain array), or one file per object (--output-dir)."
 )
@@ -29,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace, train_argv: list[str]) -> int:
-    from summlaunch import render
+    from summlaunch.objects import render
 
     spec = _jobflags.spec_from_args(args, train_argv)
     if getattr(args, "helm_values", False):
@@ -47,11 +48,11 @@ def main(args: argparse.Namespace, train_argv: list[str]) -> int:
 
 
 def _print_helm_values(spec, output: str) -> int:
-    """The chart values (summlaunch.helm_values) as YAML, or JSON with -o json/json-array."""
+    """The chart values (summlaunch.objects.helm_values) as YAML, or JSON with -o json/json-array."""
     import json
 
-    from summlaunch import render
-    from summlaunch.helm_values import helm_values
+    from summlaunch.objects import render
+    from summlaunch.objects.helm_values import helm_values
 
     values = helm_values(spec)
     if output == "yaml":  # render's YAML writer: strings YAML 1.2 would read as numbers are quoted

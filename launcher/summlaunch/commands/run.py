@@ -24,7 +24,7 @@ PASSTHROUGH = True
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true", help="print the command that would run, and exit")
-    from summlaunch import docker_run  # light: the engine is imported only when a container runs
+    from summlaunch.images import docker_run  # light: the engine is imported only when a container runs
 
     docker_run.add_arguments(parser)
 
@@ -36,14 +36,25 @@ def check_train_flags(train_argv: Sequence[str]) -> dict:
     return parse_train_flags(train_argv)
 
 
-def local_command(train_argv: Sequence[str]) -> list[str]:
-    return [sys.executable, "-m", "summtrain", *train_argv]
+def local_command(train_argv: Sequence[str], framework: str | None = None) -> list[str]:
+    """This Python running summtrain with the container command's flags (summlaunch.container);
+    a `--backend` among the training flags stands when no --framework is given."""
+    from summlaunch import container
+    from summlaunch.errors import SummlaunchError
+
+    given = check_train_flags(train_argv).get("backend")
+    if given is not None and framework is None:
+        return [sys.executable, "-m", "summtrain", *train_argv]
+    args = container.summtrain_args(framework or "torch", train_argv)
+    if given is not None and given != args[1]:
+        raise SummlaunchError(f"--backend {given}: --framework {framework} runs the {args[1]} back end; drop one")
+    return [sys.executable, "-m", "summtrain", *(train_argv if given else args)]
 
 
-def run_local(train_argv: Sequence[str], dry_run: bool = False) -> int:
+def run_local(train_argv: Sequence[str], dry_run: bool = False, framework: str | None = None) -> int:
     import subprocess
 
-    command = local_command(train_argv)
+    command = local_command(train_argv, framework)
     if dry_run:
         print(shlex.join(command))
         return 0
@@ -52,8 +63,8 @@ def run_local(train_argv: Sequence[str], dry_run: bool = False) -> int:
 
 def main(args: argparse.Namespace, train_argv: list[str]) -> int:
     check_train_flags(train_argv)
-    from summlaunch import docker_run
+    from summlaunch.images import docker_run
 
     if docker_run.wanted(args):  # `--docker`: the same run in the built image
         return docker_run.run(args, train_argv)
-    return run_local(train_argv, dry_run=args.dry_run)
+    return run_local(train_argv, dry_run=args.dry_run, framework=getattr(args, "framework", None))

@@ -34,8 +34,8 @@ def main(args, train_argv) -> int:
 
 
 def gather(cluster, namespace: str, facts, job: dict) -> dict:
-    from summlaunch import logs as L
-    from summlaunch.kind_facts import age, job_state
+    from summlaunch.cluster import logs as L
+    from summlaunch.objects.kind_facts import age, job_state
 
     name = job["metadata"]["name"]
     pods = cluster.job_pods(facts, namespace, name)[1].get("items", [])
@@ -52,12 +52,12 @@ def gather(cluster, namespace: str, facts, job: dict) -> dict:
         "replicas": replicas,
         "events": [{"time": e.get("lastTimestamp") or e.get("eventTime"), "type": e.get("type"),
                     "text": L.event_line(e)} for e in events[-EVENTS:]],
-        "progress": _progress(cluster, namespace, pods),
+        "progress": _progress(cluster, namespace, pods, job),
     }
 
 
 def _replica(pod: dict) -> dict:
-    from summlaunch import logs as L
+    from summlaunch.cluster import logs as L
 
     reasons = L.pod_reasons(pod)
     return {"replica": L.replica_name(pod), "pod": pod["metadata"]["name"],
@@ -68,7 +68,7 @@ def _replica(pod: dict) -> dict:
 
 
 def _leader(pods: list[dict]):
-    from summlaunch import logs as L
+    from summlaunch.cluster import logs as L
 
     ready = [p for p in pods if L.log_ready(p, p["spec"]["containers"][0]["name"])]
     order = ("master-0", "chief-0", "launcher-0")
@@ -76,14 +76,16 @@ def _leader(pods: list[dict]):
     return ready[0] if ready else None
 
 
-def _progress(cluster, namespace: str, pods: list[dict]) -> dict:
-    from summlaunch.cluster import ClusterError
-    from summlaunch.logs import split_timestamp
-    from summlaunch.progress import Progress
+def _progress(cluster, namespace: str, pods: list[dict], job: dict) -> dict:
+    """The progress records in the leader's log, then the server's trainerStatus (TrainJob) where set."""
+    from summlaunch.cluster.client import ClusterError
+    from summlaunch.cluster.logs import split_timestamp
+    from summlaunch.cluster.progress import Progress
 
     progress = Progress()
     leader = _leader(pods)
     if leader is None:
+        progress.take_trainer_status((job.get("status") or {}).get("trainerStatus"))
         return progress.summary()
     try:
         for batch in cluster.open_log(namespace, leader["metadata"]["name"], leader["spec"]["containers"][0]["name"],
@@ -93,11 +95,12 @@ def _progress(cluster, namespace: str, pods: list[dict]) -> dict:
                 progress.feed(text, ts)
     except ClusterError:
         pass  # progress is best effort; the rest of the status still stands
+    progress.take_trainer_status((job.get("status") or {}).get("trainerStatus"))
     return progress.summary()
 
 
 def table(report: dict) -> str:
-    from summlaunch.progress import describe
+    from summlaunch.cluster.progress import describe
 
     lines = [f"{report['kind']} {report['namespace']}/{report['name']}: {report['state']} (age {report['age']})",
              "", "CONDITIONS"]

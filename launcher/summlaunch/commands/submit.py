@@ -42,13 +42,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace, train_argv: list[str]) -> int:
     import sys
 
-    from summlaunch import submitter
+    from summlaunch.cluster import submit as submitter
     from summlaunch.commands import _jobflags
 
     spec, token = _token(args, _jobflags.spec_from_args(args, train_argv))
     if args.dry_run == "client":
         return _print_client_dry_run(spec, token)
-    from summlaunch.cluster import Cluster
+    from summlaunch.cluster.client import Cluster
 
     cluster = Cluster.connect(args.kubeconfig, args.context, None)
     namespace = _namespace(args, spec, cluster)
@@ -104,9 +104,9 @@ def _namespace(args, spec, cluster) -> str:
 
 
 def _objects(spec, token: str | None) -> list[dict]:
-    from summlaunch import submitter
-    from summlaunch.render import render
-    from summlaunch.spec import HF_TOKEN_KEY
+    from summlaunch.cluster import submit as submitter
+    from summlaunch.objects.render import render
+    from summlaunch.jobspec.spec import HF_TOKEN_KEY
 
     objects = list(render(spec))
     if token is not None:
@@ -116,16 +116,18 @@ def _objects(spec, token: str | None) -> list[dict]:
 
 def _ensure_image(spec, args):
     """Build (and with a registry, push) the stack image when the spec uses the default image."""
-    from summlaunch import images
+    from summlaunch.images import stacks as images
+    from summlaunch.jobspec import frameworks
 
     if getattr(args, "image", None):
         return spec  # the user chose an image: use it as is
     pins = tuple(getattr(args, "pin", None) or ())
     registry = getattr(args, "registry", None)
-    from summlaunch.image_build import BuildRequest, build_image
-    from summlaunch.image_context import BuildSources
+    from summlaunch.images.build import BuildRequest, build_image
+    from summlaunch.images.context import BuildSources
 
-    outcome = build_image(BuildRequest(images.resolve(spec.framework, pins), BuildSources(), registry=registry,
+    stack = frameworks.get(spec.framework).stack
+    outcome = build_image(BuildRequest(images.resolve(stack, pins), BuildSources(), registry=registry,
                                        push=bool(registry), force=False, nocache=False, quiet=False))
 
     ref = f"{outcome.ref}@{outcome.digest}" if outcome.digest else outcome.ref
@@ -133,8 +135,8 @@ def _ensure_image(spec, args):
 
 
 def _print_client_dry_run(spec, token: str | None) -> int:
-    from summlaunch import submitter
-    from summlaunch.render import to_yaml
+    from summlaunch.cluster import submit as submitter
+    from summlaunch.objects.render import to_yaml
 
     objects = [submitter.redact(o) for o in _objects(spec, token)]
     print(to_yaml(objects), end="")

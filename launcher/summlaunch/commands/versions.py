@@ -8,18 +8,24 @@ HELP = "list image stacks, their pinned versions and the compatibility rules"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--framework", metavar="STACK", help="show one stack (name or alias)")
+    parser.add_argument("--stack", metavar="STACK", help="show one stack (name or alias)")
+    parser.add_argument("--framework", metavar="F", help="show the stack of torch | accelerate | tf | xla")
     parser.add_argument("-o", "--output", choices=("text", "json"), default="text", help="output format")
 
 
 def main(args: argparse.Namespace, train_argv: list[str]) -> int:
     import json
 
-    from summlaunch.image_rules import load_versions
-    from summlaunch.images import image_ref, stack_name
+    from summlaunch.images.rules import load_versions
+    from summlaunch.images.stacks import image_ref
 
     data = load_versions()
-    names = [stack_name(args.framework)] if args.framework else list(data["stacks"])
+    if args.framework or args.stack:
+        from summlaunch.images.docker_job import stack_choice
+
+        names = [stack_choice(args)[1]]
+    else:
+        names = list(data["stacks"])
     stacks = {n: dict(data["stacks"][n], image=image_ref(n)) for n in names}
     rules = {
         "rules": data.get("rules", []),
