@@ -379,10 +379,19 @@ class Follower:
                 self.note(f"job {self.name} is suspended: waiting for admission (Kueue has not admitted it yet)")
             self._events()
             if verdict is not None:
+                self._refresh_pods()
                 code, message = verdict
                 self.finish(code, f"job {self.ns}/{self.name} {message}")
                 return
             self.stop.wait(POLL_S)
+
+    def _refresh_pods(self) -> None:
+        """The job is over: take the pods as the server has them now, so no reader gives up on a
+        pod the (possibly dropped and not yet re-established) watch last showed as Pending."""
+        try:
+            self._replace_pods(self._list_pods().get("items", []))
+        except ClusterError:
+            pass
 
     def _events(self) -> None:
         with self.cond:
