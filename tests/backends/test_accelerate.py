@@ -40,7 +40,9 @@ def test_trains_evaluates_predicts_with_accumulation_schedule_and_checkpoints(tm
     assert steps[1]["learning_rate"] == pytest.approx(3e-3)
     assert steps[-1]["learning_rate"] == pytest.approx(0.0, abs=1e-9)  # cosine to zero
     assert steps[-1]["loss"] < steps[0]["loss"]
-    assert sorted(p.name for p in out.glob("checkpoint-*")) == ["checkpoint-6", "checkpoint-8"]
+    # --checkpointing_steps is run_summarization_no_trainer.py's flag: its folders are step_N
+    assert sorted(p.name for p in out.glob("step_*")) == ["step_6", "step_8"]
+    assert not list(out.glob("checkpoint-*"))
     assert len((out / "generated_predictions.txt").read_text().splitlines()) == 8
 
 
@@ -56,10 +58,10 @@ def test_resume_automatic_from_output_dir_and_from_an_explicit_checkpoint(tmp_pa
     h.ok(_resume_run(tmp_path, first, 6))
     # Automatic: the same command with a later end resumes from output_dir's newest checkpoint.
     auto = h.ok(_resume_run(tmp_path, first, 9))
-    assert "checkpoint-6" in auto.stderr
+    assert "step_6" in auto.stderr
     assert h.losses(first) == pytest.approx(h.losses(straight), rel=1e-4)
     # Explicit: a checkpoint path into a fresh output_dir continues from that step.
-    h.ok(_resume_run(tmp_path, explicit, 9, "--resume_from_checkpoint", str(straight / "checkpoint-3")))
+    h.ok(_resume_run(tmp_path, explicit, 9, "--resume_from_checkpoint", str(straight / "step_3")))
     assert json.loads((explicit / "trainer_state.json").read_text())["global_step"] == 9
     assert h.losses(explicit) == pytest.approx(h.losses(straight), rel=1e-4)
 

@@ -21,9 +21,10 @@ import re
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from summtrain.errors import UsageError
+from summtrain.legacy import Translation, translate_legacy  # noqa: F401  (part of this module's API)
 
 HERE = Path(__file__).resolve().parent
 SCHEMA_PATH = HERE / "flags.json"
@@ -34,12 +35,6 @@ BACKENDS = ("trainer", "accelerate", "tf", "xla")
 _NEGATIVE_NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")
 _TRUE = ("yes", "true", "t", "y", "1")
 _FALSE = ("no", "false", "f", "n", "0")
-
-
-class Translation(NamedTuple):
-    argv: list[str]
-    notes: list[str]  # one log line per translated flag
-    env: dict[str, str]  # environment variables a legacy flag maps to
 
 
 @functools.cache
@@ -72,90 +67,13 @@ def _looks_like_flag(token: str) -> bool:
 
 def _did_you_mean(name: str) -> str:
     known = list(load_schema()["options"]) + [f"--{k}" for k in load_rules()["legacy"]]
-    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    longer = sorted((k for k in known if k.startswith(name) and "-" not in k[2:]), key=len)  # a cut-off name
+    close = longer[:1] or difflib.get_close_matches(name, known, n=1, cutoff=0.6)
     return f" (did you mean {close[0]}?)" if close else ""
 
 
 def _unknown(name: str) -> UsageError:
     return UsageError(f"unknown training flag {name}{_did_you_mean(name)}: see `summtrain --help` for the flags")
-
-
-# ---------------------------------------------------------------- legacy flags
-
-def _legacy_value(argv: Sequence[str], i: int, inline: str | None, kind: str) -> tuple[str | None, int]:
-    """The value a legacy flag takes at argv[i], and the index after it."""
-    if inline is not None:
-        return inline, i + 1
-    nxt = argv[i + 1] if i + 1 < len(argv) else None
-    if kind == "bool":
-        if nxt is not None and not _looks_like_flag(nxt):
-            return nxt, i + 2
-        return None, i + 1
-    if nxt is None or _looks_like_flag(nxt):
-        raise UsageError(f"training flag {argv[i].split('=')[0]} expects a value: pass --{argv[i].lstrip('-')} VALUE")
-    return nxt, i + 2
-
-
-def _translate_one(name: str, value: str | None, rule: Mapping[str, Any], tr: Translation) -> None:
-    to, env = rule.get("to"), rule.get("env")
-    note = rule.get("note", "")
-    if to:
-        tr.argv.append(f"--{to}")
-        if value is not None:
-            tr.argv.append(value)
-        shown = "" if value is None or "token" in name else f" {value}"
-        tr.notes.append(f"--{name}{shown} was removed from transformers 5: using --{to}{shown} instead"
-                        + (f" ({note})" if note else ""))
-    elif env:
-        if value is not None:
-            tr.env[env] = value
-        tr.notes.append(f"--{name} was removed from transformers 5: set {env}={value} instead")
-    else:
-        tr.notes.append(f"--{name} was removed from transformers 5: {note or 'ignored'}")
-
-
-def translate_legacy(argv: Sequence[str]) -> Translation:
-    """Rewrite flags that transformers 5 removed into their replacements."""
-    legacy = load_rules()["legacy"]
-    tr = Translation([], [], {})
-    org, i = None, 0
-    argv = list(argv)
-    while i < len(argv):
-        tok = argv[i]
-        name, eq, inline = tok.partition("=")
-        key = name[2:].replace("-", "_") if name.startswith("--") else None
-        if key not in legacy:
-            tr.argv.append(tok)
-            i += 1
-            continue
-        value, i = _legacy_value(argv, i, inline if eq else None, legacy[key]["kind"])
-        if key == "push_to_hub_organization":
-            org = value
-            continue
-        _translate_one(key, value, legacy[key], tr)
-    if org:
-        _apply_organization(tr, org)
-    return tr
-
-
-def _apply_organization(tr: Translation, org: str) -> None:
-    """`--push_to_hub_organization ORG`: the repo becomes ORG/<hub_model_id or output_dir name>."""
-    given = _last_value(tr.argv, "--hub_model_id")
-    name = given or Path(_last_value(tr.argv, "--output_dir") or "summtrain-output").name
-    if "/" not in name:
-        name = f"{org}/{name}"
-    tr.argv.extend(["--hub_model_id", name])
-    tr.notes.append(f"--push_to_hub_organization {org} was removed from transformers 5: using --hub_model_id {name}")
-
-
-def _last_value(argv: Sequence[str], flag: str) -> str | None:
-    found = None
-    for i, tok in enumerate(argv):
-        if tok == flag and i + 1 < len(argv):
-            found = argv[i + 1]
-        elif tok.startswith(flag + "="):
-            found = tok.split("=", 1)[1]
-    return found
 
 
 def translate_legacy_dict(data: Mapping[str, Any]) -> tuple[dict[str, Any], Translation]:
@@ -250,13 +168,25 @@ def parse_train_flags(argv: Sequence[str], backend: str = "trainer") -> dict[str
     value or a flag the chosen back end does not support. A single `.json`/`.yaml`
     argument is read as a run file.
     """
+    given, _ = parse_argv(argv)
+    check_backend(given, backend)
+    return given
+
+
+def parse_argv(argv: Sequence[str]) -> tuple[dict[str, Any], Translation]:
+    """The one parse of summtrain's argv (or of a single `.json`/`.yaml` run file): {dest: typed value}
+    for the flags given, legacy ones translated, and the translation's log lines and environment."""
     argv = [str(a) for a in argv]
     if len(argv) == 1 and argv[0].endswith((".json", ".yaml", ".yml")):
         from summtrain.args import load_config_file
 
-        given, _ = check_mapping(load_config_file(argv[0]))
-    else:
-        given = parse_flag_tokens(translate_legacy(argv).argv)
+        return check_mapping(load_config_file(argv[0]))
+    tr = translate_legacy(argv)
+    return parse_flag_tokens(tr.argv), tr
+
+
+def check_backend(given: Mapping[str, Any], backend: str = "trainer") -> None:
+    """The chosen back end exists and supports every flag given."""
     chosen = given.get("backend", backend)
     if chosen not in BACKENDS:
         raise UsageError(f"unknown back end {chosen!r}: choose one of {', '.join(BACKENDS)}")
@@ -264,7 +194,6 @@ def parse_train_flags(argv: Sequence[str], backend: str = "trainer") -> dict[str
     if unsupported:
         raise UsageError(f"training flag --{unsupported[0]} is not supported by the {chosen} back end: remove it")
     reject_loop_flags(chosen, given)
-    return given
 
 
 def check_mapping(data: Mapping[str, Any]) -> tuple[dict[str, Any], Translation]:
