@@ -2,17 +2,20 @@
 
 `flags.json` is generated from the real `HfArgumentParser` of `summtrain.args`
 (`python -m summtrain.flagschema --write`; a test keeps it equal to a fresh
-generation). `parse_train_flags(argv)` applies the same rules as argparse does
-with that parser: option names (no abbreviations), `--flag value` and
-`--flag=value`, optional-value booleans (`--fp16`, `--fp16 true`), `--no_X`
-negations, choices, int/float values, `nargs="+"` lists; the last occurrence wins.
-Flags that transformers 5 removed (`flag_rules.json`) are translated first.
+generation). `parse_argv(argv)` is summtrain's one parse of its argv: flags that
+transformers 5 removed are translated first (`summtrain.legacy`), then an
+`argparse` parser built from flags.json (`argument_parser()`: the same option
+names, nargs, consts and `--no_X` negations as the real parser, no abbreviations)
+reads them, with typed values, choices and "did you mean" in one-line errors.
+`parse_train_flags(argv, backend)` adds the back end's checks: the launcher's
+pre-submit check uses it.
 
-Only json/difflib/stdlib are imported here: the launcher calls this at start-up.
+Only argparse/json/difflib (the standard library) are imported here: the launcher calls this at start-up.
 """
 
 from __future__ import annotations
 
+import argparse
 import difflib
 import functools
 import json
@@ -114,51 +117,60 @@ def _convert(spec: Mapping[str, Any], option: str, raw: str) -> Any:
     return value
 
 
-def _take_values(argv: Sequence[str], i: int, option: str, spec: Mapping[str, Any]) -> tuple[list[str], int]:
-    """Values after argv[i] (an option given without `=`), as argparse would consume them."""
-    nargs = spec.get("nargs")
-    j = i + 1
-    if nargs == "+":
-        while j < len(argv) and not _looks_like_flag(argv[j]):
-            j += 1
-        if j == i + 1:
-            raise UsageError(f"training flag {option} expects one or more values")
-        return list(argv[i + 1 : j]), j
-    if j < len(argv) and not _looks_like_flag(argv[j]):
-        return [argv[j]], j + 1
-    if nargs == "?":
-        return [], j
-    raise UsageError(f"training flag {option} expects a value: pass {option} VALUE")
+class _Parser(argparse.ArgumentParser):
+    """argparse with flags.json's options; its errors become one-line `UsageError`s."""
+
+    def error(self, message: str):
+        option = re.match(r"argument (\S+?)(?:/\S+)?: (.*)", message)
+        if option is None:
+            raise UsageError(f"training flags: {message}: see `summtrain --help`")
+        name, what = option.group(1), option.group(2)
+        if what.startswith("expected at least one"):
+            raise UsageError(f"training flag {name} expects one or more values")
+        if what.startswith("expected one"):
+            raise UsageError(f"training flag {name} expects a value: pass {name} VALUE")
+        if what.startswith("ignored explicit argument"):
+            raise UsageError(f"training flag {name} takes no value")
+        raise UsageError(f"training flag {name}: {what}")
+
+
+def _converter(spec: Mapping[str, Any], option: str):
+    def convert(raw: str) -> Any:
+        return _convert(spec, option, raw)  # raises UsageError, which argparse lets through
+
+    return convert
+
+
+@functools.cache
+def argument_parser() -> argparse.ArgumentParser:
+    """The argparse parser of summtrain's flags, built from flags.json (no ML import)."""
+    schema = load_schema()
+    parser = _Parser(prog="summtrain", allow_abbrev=False, add_help=False)
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for option, o in schema["options"].items():
+        grouped.setdefault((o["dest"], o["action"]), []).append(option)
+    for (dest, action), names in grouped.items():
+        names = sorted(names, key=lambda n: ("-" in n[2:], n))  # underscore spelling first (messages)
+        if action == "store_false":
+            parser.add_argument(*names, dest=dest, action="store_false", default=argparse.SUPPRESS)
+            continue
+        spec = schema["flags"][dest]
+        extra = {"nargs": spec["nargs"]} if spec.get("nargs") else {}
+        if spec.get("nargs") == "?":
+            extra["const"] = spec.get("const", True)
+        parser.add_argument(*names, dest=dest, default=argparse.SUPPRESS, type=_converter(spec, names[0]), **extra)
+    return parser
 
 
 def parse_flag_tokens(argv: Sequence[str]) -> dict[str, Any]:
-    """{dest: value} for the flags in argv (already translated), validated against flags.json."""
-    schema = load_schema()
-    options, flags = schema["options"], schema["flags"]
-    out: dict[str, Any] = {}
-    i = 0
-    while i < len(argv):
-        tok = argv[i]
+    """{dest: value} for the flags in argv (already translated): argparse with flags.json's options."""
+    parsed, rest = argument_parser().parse_known_args(list(argv))
+    if rest:
+        tok = rest[0]
         if tok == "--" or not _looks_like_flag(tok):
             raise UsageError(f"unexpected training argument {tok!r}: training flags look like --name VALUE")
-        name, eq, inline = tok.partition("=")
-        opt = options.get(name)
-        if opt is None:
-            raise _unknown(name)
-        dest, spec = opt["dest"], flags[opt["dest"]]
-        if opt["action"] == "store_false":
-            if eq:
-                raise UsageError(f"training flag {name} takes no value")
-            out[dest], i = False, i + 1
-            continue
-        values, i = ([inline], i + 1) if eq else _take_values(argv, i, name, spec)
-        if not values:
-            out[dest] = spec.get("const", True)
-        elif spec.get("nargs") == "+":
-            out[dest] = [_convert(spec, name, v) for v in values]
-        else:
-            out[dest] = _convert(spec, name, values[0])
-    return out
+        raise _unknown(tok.partition("=")[0])
+    return vars(parsed)
 
 
 def parse_train_flags(argv: Sequence[str], backend: str = "trainer") -> dict[str, Any]:
