@@ -60,7 +60,7 @@ def parse_tf_args(argv: Sequence[str]) -> TrainArgs:
 
 def tf_train_args(given: dict[str, Any], tr: flagschema.Translation) -> TrainArgs:
     """Flags parsed once by `flagschema.parse_argv` -> TrainArgs with a `TFTrainingArgs` training group."""
-    from summtrain.parse import checkpointing_flags, default_flags
+    from summtrain.parse import checkpointing_flags, default_flags, no_trainer_flags
 
     for note in tr.notes:
         log.warning(note)
@@ -78,6 +78,7 @@ def tf_train_args(given: dict[str, Any], tr: flagschema.Translation) -> TrainArg
     values.update(front)
     values.update(given)
     values.update(checkpointing_flags(given, "tf"))
+    values.update(no_trainer_flags(given))
     own = _group_fields(ModelArguments) | _group_fields(DataTrainingArguments) | _group_fields(SummtrainArguments)
     training = TFTrainingArgs(**{k: v for k, v in values.items() if k not in own})
     targs = TrainArgs(_build(ModelArguments, values), _build(DataTrainingArguments, values), training,
