@@ -40,7 +40,9 @@ def test_trains_evaluates_predicts_with_accumulation_schedule_and_checkpoints(tm
     assert steps[1]["learning_rate"] == pytest.approx(3e-3)
     assert steps[-1]["learning_rate"] == pytest.approx(0.0, abs=1e-9)  # cosine to zero
     assert steps[-1]["loss"] < steps[0]["loss"]
-    assert sorted(p.name for p in out.glob("checkpoint-*")) == ["checkpoint-6", "checkpoint-8"]
+    # --checkpointing_steps is run_summarization_no_trainer.py's flag: its folders are step_N
+    assert sorted(p.name for p in out.glob("step_*")) == ["step_6", "step_8"]
+    assert not list(out.glob("checkpoint-*"))
     assert len((out / "generated_predictions.txt").read_text().splitlines()) == 8
 
 
@@ -56,10 +58,10 @@ def test_resume_automatic_from_output_dir_and_from_an_explicit_checkpoint(tmp_pa
     h.ok(_resume_run(tmp_path, first, 6))
     # Automatic: the same command with a later end resumes from output_dir's newest checkpoint.
     auto = h.ok(_resume_run(tmp_path, first, 9))
-    assert "checkpoint-6" in auto.stderr
+    assert "step_6" in auto.stderr
     assert h.losses(first) == pytest.approx(h.losses(straight), rel=1e-4)
     # Explicit: a checkpoint path into a fresh output_dir continues from that step.
-    h.ok(_resume_run(tmp_path, explicit, 9, "--resume_from_checkpoint", str(straight / "checkpoint-3")))
+    h.ok(_resume_run(tmp_path, explicit, 9, "--resume_from_checkpoint", str(straight / "step_3")))
     assert json.loads((explicit / "trainer_state.json").read_text())["global_step"] == 9
     assert h.losses(explicit) == pytest.approx(h.losses(straight), rel=1e-4)
 
@@ -164,3 +166,22 @@ def test_report_to_tensorboard_writes_the_logged_loss_as_event_scalars(tmp_path)
     assert "loss" in scalars.Tags()["scalars"], scalars.Tags()
     assert {e.step: e.value for e in scalars.Scalars("loss")} == pytest.approx(logged, abs=1e-4)
     assert sorted(logged) == [1, 2, 3]
+
+
+def test_upstream_epoch_folders_resume_and_training_from_scratch(tmp_path):
+    first, resumed = tmp_path / "first", tmp_path / "resumed"
+    # 16 samples / batch 8: 2 updates per epoch; upstream's epoch_E folders after each epoch.
+    argv = [*ACC, *h.data_flags(16), *h.FAST, "--do_train", "--per_device_train_batch_size", "8",
+            "--max_train_steps", "4", "--checkpointing_steps", "epoch", "--logging_steps", "1"]
+    h.ok(h.summtrain([*argv, "--output_dir", str(first)], tmp_path))
+    assert sorted(p.name for p in first.glob("epoch_*")) == ["epoch_0", "epoch_1"]
+    assert (first / "epoch_0" / "optimizer.bin").is_file()  # accelerator.save_state, as upstream
+    done = h.ok(h.summtrain([*argv, "--output_dir", str(resumed), "--resume_from_checkpoint",
+                             str(first / "epoch_0")], tmp_path))
+    assert "at update 2" in done.stderr
+    assert h.losses(resumed) == pytest.approx(h.losses(first), rel=1e-4)
+    # --model_type: a fresh model (upstream's from-scratch path), config and tokenizer named.
+    scratch = h.ok(h.summtrain([*ACC, *h.data_flags(16)[2:], *h.FAST, "--model_type", "t5", "--config_name",
+                                str(h.TINY_MODEL), "--tokenizer_name", str(h.TINY_MODEL), "--do_train",
+                                "--max_train_steps", "1", "--output_dir", str(tmp_path / "scratch")], tmp_path))
+    assert "training a new t5 model from scratch" in scratch.stderr

@@ -42,8 +42,9 @@ def test_every_backend_trains_on_the_same_file_with_the_same_outputs(tmp_path):
     for backend in ("trainer", "accelerate", "tf", "xla"):
         python, extra = venv_python(backend)
         out = tmp_path / backend
-        h.ok(h.summtrain(["--backend", backend, *h.data_flags(64, 16, 8), *h.FAST, *SAME_FLAGS,
-                          "--output_dir", str(out)], tmp_path, python=python, timeout=1200, **extra))
+        done = h.ok(h.summtrain(["--backend", backend, *h.data_flags(64, 16, 8), *h.FAST, *SAME_FLAGS,
+                                 "--output_dir", str(out)], tmp_path, python=python, timeout=1200, **extra))
+        assert_progress_records(done.stdout, backend)
         keys[backend] = set(h.results(out))
         files[backend] = {name for name in h.RESULT_FILES if (out / name).is_file()}
         losses = h.losses(out)
@@ -53,3 +54,16 @@ def test_every_backend_trains_on_the_same_file_with_the_same_outputs(tmp_path):
     for backend in keys:
         assert h.RESULT_KEYS <= keys[backend], (backend, sorted(h.RESULT_KEYS - keys[backend]))
         assert files[backend] == set(h.RESULT_FILES), (backend, sorted(set(h.RESULT_FILES) - files[backend]))
+
+
+def assert_progress_records(stdout: str, backend: str) -> None:
+    """One structured record per logging step (all 8, --logging_steps 1) and one for the final evaluation."""
+    from summtrain.progress_record import parse_record
+
+    records = [r for r in map(parse_record, stdout.splitlines()) if r]
+    train = [r for r in records if r["event"] == "train"]
+    assert [r["step"] for r in train] == list(range(1, 9)), (backend, records)
+    assert all(r["max_steps"] == 8 and "loss" in r and "learning_rate" in r for r in train), (backend, train)
+    assert any("samples_per_second" in r for r in train), (backend, train)
+    evals = [r for r in records if r["event"] == "eval"]
+    assert evals and "eval_rouge1" in evals[-1]["metrics"], (backend, records)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import subprocess
 import sys
@@ -158,3 +159,61 @@ def test_loop_flags_same_message_launcher_and_loop():
     assert str(launcher.value) == str(loop.value)
     assert flagschema.parse_train_flags(["--load_best_model_at_end"], backend="trainer") == {
         "load_best_model_at_end": True}
+
+
+REMOVED_IN_5 = [  # (removed flag(s), what the successor gets)
+    (["--warmup_ratio", "0.1"], {"warmup_steps": 0.1}),
+    (["--group_by_length"], {"train_sampling_strategy": "group_by_length"}),
+    (["--adafactor", "true"], {"optim": "adafactor"}),
+    (["--include_inputs_for_metrics"], {"include_for_metrics": ["inputs"]}),
+    (["--torchdynamo", "inductor"], {"torch_compile_backend": "inductor"}),
+    (["--use_auth_token", "hf_abc"], {"token": "hf_abc"}),
+    (["--fsdp_min_num_params", "1000", "--fsdp_transformer_layer_cls_to_wrap", "T5Block"],
+     {"fsdp_config": json.dumps({"min_num_params": 1000, "transformer_layer_cls_to_wrap": ["T5Block"]})}),
+    (["--dispatch_batches", "false", "--split_batches"],
+     {"accelerator_config": json.dumps({"dispatch_batches": False, "split_batches": True})}),
+    (["--save_safetensors", "--fp16_opt_level", "O1", "--past_index", "-1", "--ray_scope", "last",
+      "--use_auth_token", "true"], {}),
+]
+
+
+@pytest.mark.parametrize("argv, successor", REMOVED_IN_5)
+def test_flags_removed_in_transformers_5_go_to_their_successor_with_one_line_each(argv, successor):
+    tr = flagschema.translate_legacy(argv)
+    assert flagschema.parse_flag_tokens(tr.argv) == successor
+    assert len(tr.notes) == sum(a.startswith("--") for a in argv)
+    assert all("removed from transformers 5" in note for note in tr.notes)
+
+
+@pytest.mark.parametrize("argv, names", [
+    (["--save_safetensors", "false"], "safetensors"),
+    (["--past_index", "2"], "drop it"),
+    (["--mp_parameters", "x"], "--fsdp"),
+    (["--split_batches", "--accelerator_config", "{}"], "put those keys into --accelerator_config"),
+])
+def test_removed_flags_without_a_successor_are_refused_naming_what_to_do(argv, names):
+    with pytest.raises(UsageError, match=re.escape(names)):
+        flagschema.parse_train_flags(argv)
+
+
+def test_removed_flags_reach_the_real_training_arguments(tmp_path):
+    from summtrain.parse import parse_train_args
+
+    args = parse_train_args(["--output_dir", str(tmp_path), "--warmup_ratio", "0.25", "--group_by_length",
+                             "--adafactor", "--split_batches", "true"])
+    t = args.training
+    assert t.warmup_steps == 0.25 and str(t.train_sampling_strategy) == "group_by_length"
+    assert str(getattr(t.optim, "value", t.optim)) == "adafactor" and t.accelerator_config.split_batches
+
+
+def test_no_trainer_spellings_become_the_trainer_flags(tmp_path):
+    from summtrain.parse import parse_train_args
+
+    args = parse_train_args(["--backend", "accelerate", "--output_dir", str(tmp_path), "--max_train_steps", "50",
+                             "--num_warmup_steps", "8", "--use_slow_tokenizer", "--with_tracking",
+                             "--max_length", "64", "--lr_scheduler_type", "cosine"])
+    t = args.training
+    assert (t.max_steps, t.warmup_steps, args.model.use_fast_tokenizer) == (50, 8, False)
+    assert t.report_to == ["all"] or "tensorboard" in t.report_to
+    with pytest.raises(UsageError, match="disagree"):
+        parse_train_args(["--output_dir", str(tmp_path), "--max_train_steps", "5", "--max_steps", "6"])

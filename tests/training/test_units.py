@@ -114,3 +114,17 @@ def test_user_flags_win_over_the_embedded_defaults(tmp_path, as_file):
         == ("steps", 7)
     t = parse_train_args(["--checkpointing_steps", "3", "--save_steps", "7", "--output_dir", str(tmp_path / "o")])
     assert t.training.save_steps == 3
+
+
+def test_lang_sets_a_multilingual_tokenizers_languages():
+    from types import SimpleNamespace
+
+    from summtrain.models import set_languages
+
+    args = SimpleNamespace(data=SimpleNamespace(lang="ro_RO"))
+    multilingual = SimpleNamespace(src_lang="en_XX", tgt_lang="en_XX")
+    assert set_languages(args, multilingual) is multilingual
+    assert (multilingual.src_lang, multilingual.tgt_lang) == ("ro_RO", "ro_RO")
+    plain = SimpleNamespace()
+    set_languages(args, plain)
+    assert not hasattr(plain, "src_lang")

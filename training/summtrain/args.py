@@ -230,6 +230,25 @@ class SummtrainArguments:
         metadata={"help": "tf back end: train on this Cloud TPU with TPUStrategy (its name or grpc:// address; "
                           "'local' on a TPU VM).", "aliases": ["--tpu_name"]},
     )
+    # run_summarization_no_trainer.py spellings (summtrain.parse.no_trainer_flags maps them, one log line each)
+    max_train_steps: Optional[int] = field(
+        default=None, metadata={"help": "run_summarization_no_trainer.py's --max_steps: total optimizer updates "
+                                        "(overrides --num_train_epochs)."})
+    num_warmup_steps: Optional[int] = field(
+        default=None, metadata={"help": "run_summarization_no_trainer.py's --warmup_steps."})
+    with_tracking: bool = field(
+        default=False, metadata={"help": "run_summarization_no_trainer.py: report to the trackers of --report_to "
+                                         "(default there: all installed), under the project "
+                                         "'summarization_no_trainer'."})
+    use_slow_tokenizer: bool = field(
+        default=False, metadata={"help": "run_summarization_no_trainer.py's --use_fast_tokenizer false."})
+    model_type: Optional[str] = field(
+        default=None, metadata={"help": "Train from scratch: a fresh model of this type (e.g. t5) built from "
+                                        "--config_name or the type's default config; needs --tokenizer_name."})
+    max_length: Optional[int] = field(
+        default=None, metadata={"help": "Accepted as run_summarization_no_trainer.py accepts it; that script does "
+                                        "not use it, nor does summtrain: --max_source_length sets the input "
+                                        "length."})
 
 
 @dataclass

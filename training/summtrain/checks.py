@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from summtrain import data as data_mod
-from summtrain import hub
+from summtrain import hub, outputs
 from summtrain.args import TrainArgs
 from summtrain.errors import UsageError
 from summtrain.outputs import inspect_output_dir
@@ -31,7 +31,8 @@ class RunPlan:
 
     output_dir: Path
     resume_from: str | None
-    identity: dict[str, Any]
+    identity: dict[str, Any] | None  # None: an evaluation/prediction-only run in another run's folder
+    stale: tuple[Path, ...] = ()  # earlier checkpoints that --overwrite_output_dir removes (`clear_stale`)
 
 
 def check_numbers(args: TrainArgs) -> None:
@@ -59,7 +60,7 @@ def check_paths(args: TrainArgs) -> None:
     resume = args.training.resume_from_checkpoint
     if resume and not Path(resume).is_dir():
         raise UsageError(f"--resume_from_checkpoint {resume} is not a checkpoint folder: pass an existing "
-                         "checkpoint-N folder, or omit it to resume from the last one in --output_dir")
+                         "checkpoint-N, step_N or epoch_N folder, or omit it to resume from the last one in --output_dir")
 
 
 def hub_names(args: TrainArgs) -> list[str]:
@@ -92,10 +93,13 @@ def plan_output_dir(args: TrainArgs) -> RunPlan:
     if state.exists and not out.is_dir():
         raise UsageError(f"--output_dir {out} is a file: pass a folder path")
     explicit = args.training.resume_from_checkpoint
+    if not args.training.do_train:  # as upstream, only training checks the folder: "train, then predict"
+        return RunPlan(out, None, None if state.files else identity)
     if explicit or args.summtrain.overwrite_output_dir or not state.files:
-        if args.summtrain.overwrite_output_dir and state.files:
-            log.warning("--overwrite_output_dir: starting fresh in %s (earlier files there are replaced)", out)
-        return RunPlan(out, explicit, identity)
+        stale = tuple(outputs.all_checkpoint_folders(out)) if args.summtrain.overwrite_output_dir else ()
+        if explicit and any(Path(explicit).resolve() == p.resolve() for p in stale):
+            stale = ()  # resuming from one of them: keep them
+        return RunPlan(out, explicit, identity, stale)
     same = state.marker is not None and state.marker == identity
     if state.last_checkpoint is not None and (state.marker is None or same):
         log.warning("resuming from %s (pass --overwrite_output_dir to start again)", state.last_checkpoint)
@@ -106,6 +110,36 @@ def plan_output_dir(args: TrainArgs) -> RunPlan:
     shown = ", ".join(state.files[:5]) + (", ..." if len(state.files) > 5 else "")
     raise UsageError(f"--output_dir {out} already holds another run's files ({shown}): pass "
                      "--overwrite_output_dir to replace them, or choose an empty --output_dir")
+
+
+def first_process() -> bool:
+    """The process that may change output_dir before training (torchrun/accelerate rank 0, the TF chief)."""
+    import json
+    import os
+
+    if os.environ.get("RANK") is not None:
+        return os.environ["RANK"] == "0"
+    try:
+        config = json.loads(os.environ.get("TF_CONFIG") or "{}")
+    except ValueError:
+        return True
+    task, cluster = config.get("task", {}), config.get("cluster", {})
+    if not task:
+        return True
+    return task.get("type") == "chief" or ("chief" not in cluster and task.get("index") == 0)
+
+
+def clear_stale(plan: RunPlan) -> None:
+    """--overwrite_output_dir: remove the earlier checkpoints (one log line) so nothing resumes from them."""
+    if not plan.stale or not first_process():
+        return
+    import shutil
+
+    for folder in plan.stale:
+        shutil.rmtree(folder, ignore_errors=True)
+    names = ", ".join(p.name for p in plan.stale[:5]) + (", ..." if len(plan.stale) > 5 else "")
+    log.warning("--overwrite_output_dir: removed %d earlier checkpoint(s) from %s (%s); other files there are "
+                "replaced as the run writes them", len(plan.stale), plan.output_dir, names)
 
 
 def validate(args: TrainArgs, reachable: bool) -> RunPlan:

@@ -34,21 +34,23 @@ def needs_hub(given: dict[str, Any]) -> bool:
 
 
 def run(argv: Sequence[str]) -> int:
-    given = flagschema.parse_train_flags(argv)  # fast: no ML import before the Hub probe
+    given, translation = flagschema.parse_argv(argv)  # the one parse: no ML import before the Hub probe
+    flagschema.check_backend(given)
     if needs_hub(given):
         reachable = hub.prepare_environment()  # unreachable: offline mode, cached files only
     else:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing to fetch: never wait on the network
         reachable = False
     from summtrain import backends, checks
-    from summtrain.parse import parse_train_args
+    from summtrain.parse import train_args
 
     backend = backends.get(given.get("backend", "trainer"))
     if hasattr(backend, "before_parse"):  # e.g. xla: SPMD mode before TrainingArguments touches a device
         backend.before_parse(given)
     # a back end on another transformers line (tf: 4.x) parses the same schema its own way
-    args = backend.parse_args(argv) if hasattr(backend, "parse_args") else parse_train_args(argv)
+    args = (backend.train_args if hasattr(backend, "train_args") else train_args)(given, translation)
     plan = checks.validate(args, reachable)
+    checks.clear_stale(plan)
     if args.embedded_default:
         log.info("embedded default: tiny T5 on the bundled data, writing to %s", plan.output_dir.resolve())
     elif "output_dir" not in args.given:

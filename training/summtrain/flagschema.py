@@ -2,17 +2,20 @@
 
 `flags.json` is generated from the real `HfArgumentParser` of `summtrain.args`
 (`python -m summtrain.flagschema --write`; a test keeps it equal to a fresh
-generation). `parse_train_flags(argv)` applies the same rules as argparse does
-with that parser: option names (no abbreviations), `--flag value` and
-`--flag=value`, optional-value booleans (`--fp16`, `--fp16 true`), `--no_X`
-negations, choices, int/float values, `nargs="+"` lists; the last occurrence wins.
-Flags that transformers 5 removed (`flag_rules.json`) are translated first.
+generation). `parse_argv(argv)` is summtrain's one parse of its argv: flags that
+transformers 5 removed are translated first (`summtrain.legacy`), then an
+`argparse` parser built from flags.json (`argument_parser()`: the same option
+names, nargs, consts and `--no_X` negations as the real parser, no abbreviations)
+reads them, with typed values, choices and "did you mean" in one-line errors.
+`parse_train_flags(argv, backend)` adds the back end's checks: the launcher's
+pre-submit check uses it.
 
-Only json/difflib/stdlib are imported here: the launcher calls this at start-up.
+Only argparse/json/difflib (the standard library) are imported here: the launcher calls this at start-up.
 """
 
 from __future__ import annotations
 
+import argparse
 import difflib
 import functools
 import json
@@ -21,9 +24,10 @@ import re
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from summtrain.errors import UsageError
+from summtrain.legacy import Translation, translate_legacy  # noqa: F401  (part of this module's API)
 
 HERE = Path(__file__).resolve().parent
 SCHEMA_PATH = HERE / "flags.json"
@@ -34,12 +38,6 @@ BACKENDS = ("trainer", "accelerate", "tf", "xla")
 _NEGATIVE_NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")
 _TRUE = ("yes", "true", "t", "y", "1")
 _FALSE = ("no", "false", "f", "n", "0")
-
-
-class Translation(NamedTuple):
-    argv: list[str]
-    notes: list[str]  # one log line per translated flag
-    env: dict[str, str]  # environment variables a legacy flag maps to
 
 
 @functools.cache
@@ -72,90 +70,13 @@ def _looks_like_flag(token: str) -> bool:
 
 def _did_you_mean(name: str) -> str:
     known = list(load_schema()["options"]) + [f"--{k}" for k in load_rules()["legacy"]]
-    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    longer = sorted((k for k in known if k.startswith(name) and "-" not in k[2:]), key=len)  # a cut-off name
+    close = longer[:1] or difflib.get_close_matches(name, known, n=1, cutoff=0.6)
     return f" (did you mean {close[0]}?)" if close else ""
 
 
 def _unknown(name: str) -> UsageError:
     return UsageError(f"unknown training flag {name}{_did_you_mean(name)}: see `summtrain --help` for the flags")
-
-
-# ---------------------------------------------------------------- legacy flags
-
-def _legacy_value(argv: Sequence[str], i: int, inline: str | None, kind: str) -> tuple[str | None, int]:
-    """The value a legacy flag takes at argv[i], and the index after it."""
-    if inline is not None:
-        return inline, i + 1
-    nxt = argv[i + 1] if i + 1 < len(argv) else None
-    if kind == "bool":
-        if nxt is not None and not _looks_like_flag(nxt):
-            return nxt, i + 2
-        return None, i + 1
-    if nxt is None or _looks_like_flag(nxt):
-        raise UsageError(f"training flag {argv[i].split('=')[0]} expects a value: pass --{argv[i].lstrip('-')} VALUE")
-    return nxt, i + 2
-
-
-def _translate_one(name: str, value: str | None, rule: Mapping[str, Any], tr: Translation) -> None:
-    to, env = rule.get("to"), rule.get("env")
-    note = rule.get("note", "")
-    if to:
-        tr.argv.append(f"--{to}")
-        if value is not None:
-            tr.argv.append(value)
-        shown = "" if value is None or "token" in name else f" {value}"
-        tr.notes.append(f"--{name}{shown} was removed from transformers 5: using --{to}{shown} instead"
-                        + (f" ({note})" if note else ""))
-    elif env:
-        if value is not None:
-            tr.env[env] = value
-        tr.notes.append(f"--{name} was removed from transformers 5: set {env}={value} instead")
-    else:
-        tr.notes.append(f"--{name} was removed from transformers 5: {note or 'ignored'}")
-
-
-def translate_legacy(argv: Sequence[str]) -> Translation:
-    """Rewrite flags that transformers 5 removed into their replacements."""
-    legacy = load_rules()["legacy"]
-    tr = Translation([], [], {})
-    org, i = None, 0
-    argv = list(argv)
-    while i < len(argv):
-        tok = argv[i]
-        name, eq, inline = tok.partition("=")
-        key = name[2:].replace("-", "_") if name.startswith("--") else None
-        if key not in legacy:
-            tr.argv.append(tok)
-            i += 1
-            continue
-        value, i = _legacy_value(argv, i, inline if eq else None, legacy[key]["kind"])
-        if key == "push_to_hub_organization":
-            org = value
-            continue
-        _translate_one(key, value, legacy[key], tr)
-    if org:
-        _apply_organization(tr, org)
-    return tr
-
-
-def _apply_organization(tr: Translation, org: str) -> None:
-    """`--push_to_hub_organization ORG`: the repo becomes ORG/<hub_model_id or output_dir name>."""
-    given = _last_value(tr.argv, "--hub_model_id")
-    name = given or Path(_last_value(tr.argv, "--output_dir") or "summtrain-output").name
-    if "/" not in name:
-        name = f"{org}/{name}"
-    tr.argv.extend(["--hub_model_id", name])
-    tr.notes.append(f"--push_to_hub_organization {org} was removed from transformers 5: using --hub_model_id {name}")
-
-
-def _last_value(argv: Sequence[str], flag: str) -> str | None:
-    found = None
-    for i, tok in enumerate(argv):
-        if tok == flag and i + 1 < len(argv):
-            found = argv[i + 1]
-        elif tok.startswith(flag + "="):
-            found = tok.split("=", 1)[1]
-    return found
 
 
 def translate_legacy_dict(data: Mapping[str, Any]) -> tuple[dict[str, Any], Translation]:
@@ -196,51 +117,60 @@ def _convert(spec: Mapping[str, Any], option: str, raw: str) -> Any:
     return value
 
 
-def _take_values(argv: Sequence[str], i: int, option: str, spec: Mapping[str, Any]) -> tuple[list[str], int]:
-    """Values after argv[i] (an option given without `=`), as argparse would consume them."""
-    nargs = spec.get("nargs")
-    j = i + 1
-    if nargs == "+":
-        while j < len(argv) and not _looks_like_flag(argv[j]):
-            j += 1
-        if j == i + 1:
-            raise UsageError(f"training flag {option} expects one or more values")
-        return list(argv[i + 1 : j]), j
-    if j < len(argv) and not _looks_like_flag(argv[j]):
-        return [argv[j]], j + 1
-    if nargs == "?":
-        return [], j
-    raise UsageError(f"training flag {option} expects a value: pass {option} VALUE")
+class _Parser(argparse.ArgumentParser):
+    """argparse with flags.json's options; its errors become one-line `UsageError`s."""
+
+    def error(self, message: str):
+        option = re.match(r"argument (\S+?)(?:/\S+)?: (.*)", message)
+        if option is None:
+            raise UsageError(f"training flags: {message}: see `summtrain --help`")
+        name, what = option.group(1), option.group(2)
+        if what.startswith("expected at least one"):
+            raise UsageError(f"training flag {name} expects one or more values")
+        if what.startswith("expected one"):
+            raise UsageError(f"training flag {name} expects a value: pass {name} VALUE")
+        if what.startswith("ignored explicit argument"):
+            raise UsageError(f"training flag {name} takes no value")
+        raise UsageError(f"training flag {name}: {what}")
+
+
+def _converter(spec: Mapping[str, Any], option: str):
+    def convert(raw: str) -> Any:
+        return _convert(spec, option, raw)  # raises UsageError, which argparse lets through
+
+    return convert
+
+
+@functools.cache
+def argument_parser() -> argparse.ArgumentParser:
+    """The argparse parser of summtrain's flags, built from flags.json (no ML import)."""
+    schema = load_schema()
+    parser = _Parser(prog="summtrain", allow_abbrev=False, add_help=False)
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for option, o in schema["options"].items():
+        grouped.setdefault((o["dest"], o["action"]), []).append(option)
+    for (dest, action), names in grouped.items():
+        names = sorted(names, key=lambda n: ("-" in n[2:], n))  # underscore spelling first (messages)
+        if action == "store_false":
+            parser.add_argument(*names, dest=dest, action="store_false", default=argparse.SUPPRESS)
+            continue
+        spec = schema["flags"][dest]
+        extra = {"nargs": spec["nargs"]} if spec.get("nargs") else {}
+        if spec.get("nargs") == "?":
+            extra["const"] = spec.get("const", True)
+        parser.add_argument(*names, dest=dest, default=argparse.SUPPRESS, type=_converter(spec, names[0]), **extra)
+    return parser
 
 
 def parse_flag_tokens(argv: Sequence[str]) -> dict[str, Any]:
-    """{dest: value} for the flags in argv (already translated), validated against flags.json."""
-    schema = load_schema()
-    options, flags = schema["options"], schema["flags"]
-    out: dict[str, Any] = {}
-    i = 0
-    while i < len(argv):
-        tok = argv[i]
+    """{dest: value} for the flags in argv (already translated): argparse with flags.json's options."""
+    parsed, rest = argument_parser().parse_known_args(list(argv))
+    if rest:
+        tok = rest[0]
         if tok == "--" or not _looks_like_flag(tok):
             raise UsageError(f"unexpected training argument {tok!r}: training flags look like --name VALUE")
-        name, eq, inline = tok.partition("=")
-        opt = options.get(name)
-        if opt is None:
-            raise _unknown(name)
-        dest, spec = opt["dest"], flags[opt["dest"]]
-        if opt["action"] == "store_false":
-            if eq:
-                raise UsageError(f"training flag {name} takes no value")
-            out[dest], i = False, i + 1
-            continue
-        values, i = ([inline], i + 1) if eq else _take_values(argv, i, name, spec)
-        if not values:
-            out[dest] = spec.get("const", True)
-        elif spec.get("nargs") == "+":
-            out[dest] = [_convert(spec, name, v) for v in values]
-        else:
-            out[dest] = _convert(spec, name, values[0])
-    return out
+        raise _unknown(tok.partition("=")[0])
+    return vars(parsed)
 
 
 def parse_train_flags(argv: Sequence[str], backend: str = "trainer") -> dict[str, Any]:
@@ -250,13 +180,25 @@ def parse_train_flags(argv: Sequence[str], backend: str = "trainer") -> dict[str
     value or a flag the chosen back end does not support. A single `.json`/`.yaml`
     argument is read as a run file.
     """
+    given, _ = parse_argv(argv)
+    check_backend(given, backend)
+    return given
+
+
+def parse_argv(argv: Sequence[str]) -> tuple[dict[str, Any], Translation]:
+    """The one parse of summtrain's argv (or of a single `.json`/`.yaml` run file): {dest: typed value}
+    for the flags given, legacy ones translated, and the translation's log lines and environment."""
     argv = [str(a) for a in argv]
     if len(argv) == 1 and argv[0].endswith((".json", ".yaml", ".yml")):
         from summtrain.args import load_config_file
 
-        given, _ = check_mapping(load_config_file(argv[0]))
-    else:
-        given = parse_flag_tokens(translate_legacy(argv).argv)
+        return check_mapping(load_config_file(argv[0]))
+    tr = translate_legacy(argv)
+    return parse_flag_tokens(tr.argv), tr
+
+
+def check_backend(given: Mapping[str, Any], backend: str = "trainer") -> None:
+    """The chosen back end exists and supports every flag given."""
     chosen = given.get("backend", backend)
     if chosen not in BACKENDS:
         raise UsageError(f"unknown back end {chosen!r}: choose one of {', '.join(BACKENDS)}")
@@ -264,7 +206,6 @@ def parse_train_flags(argv: Sequence[str], backend: str = "trainer") -> dict[str
     if unsupported:
         raise UsageError(f"training flag --{unsupported[0]} is not supported by the {chosen} back end: remove it")
     reject_loop_flags(chosen, given)
-    return given
 
 
 def check_mapping(data: Mapping[str, Any]) -> tuple[dict[str, Any], Translation]:

@@ -83,3 +83,18 @@ def redact(text: str, *secrets: str | None) -> str:
         if secret:
             text = text.replace(secret, "***")
     return text
+
+
+def push_output_dir(training_args, token: str | None, ignore: tuple[str, ...] = ()) -> None:
+    """--push_to_hub: output_dir (model, tokenizer, results, card; not the checkpoints) to --hub_model_id,
+    else a repo named after output_dir. The token comes from the environment (HF_TOKEN, a token file)."""
+    from huggingface_hub import HfApi
+
+    t = training_args
+    api = HfApi(token=token)
+    repo = api.create_repo(t.hub_model_id or Path(t.output_dir).resolve().name, private=bool(t.hub_private_repo),
+                           exist_ok=True)
+    patterns = ["checkpoint-*", "checkpoint-*/**", "step_*/**", "epoch_*/**", "runs/**", *ignore]
+    api.upload_folder(repo_id=repo.repo_id, folder_path=t.output_dir, commit_message="End of training",
+                      ignore_patterns=patterns)
+    log.info("pushed %s to %s", t.output_dir, repo)

@@ -39,23 +39,68 @@ def load_tokenizer(args: TrainArgs, token: str | None = None) -> Any:
     name = args.model.tokenizer_name or args.model.model_name_or_path
     flag = "tokenizer_name" if args.model.tokenizer_name else "model_name_or_path"
     try:
-        return AutoTokenizer.from_pretrained(name, use_fast=args.model.use_fast_tokenizer, **_common(args, token))
+        tokenizer = AutoTokenizer.from_pretrained(name, use_fast=args.model.use_fast_tokenizer, **_common(args, token))
     except (OSError, ValueError, KeyError) as e:
         raise _load_error(flag, name, e) from None
+    return set_languages(args, tokenizer)
+
+
+def set_languages(args: TrainArgs, tokenizer: Any) -> Any:
+    """`--lang`: source and target language of a multilingual tokenizer (mBART, ...), as upstream does."""
+    if args.data.lang is None:
+        return tokenizer
+    if not hasattr(tokenizer, "src_lang"):
+        log.warning("--lang %s: the tokenizer (%s) has no languages to set; ignored", args.data.lang,
+                    type(tokenizer).__name__)
+        return tokenizer
+    tokenizer.src_lang = tokenizer.tgt_lang = args.data.lang
+    log.info("--lang %s: the tokenizer's source and target language", args.data.lang)
+    return tokenizer
 
 
 def load_model(args: TrainArgs, tokenizer: Any, token: str | None = None) -> Any:
     from transformers import AutoConfig, AutoModelForSeq2SeqLM
 
     m = args.model
-    name = m.config_name or m.model_name_or_path
-    try:
-        config = AutoConfig.from_pretrained(name, **_common(args, token))
-        model = AutoModelForSeq2SeqLM.from_pretrained(m.model_name_or_path, config=config, **_common(args, token))
-    except (OSError, ValueError, KeyError) as e:
-        raise _load_error("config_name" if m.config_name else "model_name_or_path", name, e) from None
+    if m.model_name_or_path is None:
+        model = _from_scratch(args, token)
+    else:
+        name = m.config_name or m.model_name_or_path
+        try:
+            config = AutoConfig.from_pretrained(name, **_common(args, token))
+            model = AutoModelForSeq2SeqLM.from_pretrained(m.model_name_or_path, config=config,
+                                                          **_common(args, token))
+        except (OSError, ValueError, KeyError) as e:
+            raise _load_error("config_name" if m.config_name else "model_name_or_path", name, e) from None
     _adapt(args, model, tokenizer)
     return model
+
+
+def _from_scratch(args: TrainArgs, token: str | None) -> Any:
+    """`--model_type TYPE` without a model: freshly initialised weights, as upstream's scripts do."""
+    import difflib
+
+    from transformers import CONFIG_MAPPING, AutoConfig, AutoModelForSeq2SeqLM
+
+    m, kind = args.model, args.summtrain.model_type
+    if m.config_name:
+        try:
+            config = AutoConfig.from_pretrained(m.config_name, **_common(args, token))
+        except (OSError, ValueError, KeyError) as e:
+            raise _load_error("config_name", m.config_name, e) from None
+    elif kind in CONFIG_MAPPING:
+        config = CONFIG_MAPPING[kind]()
+    else:
+        close = difflib.get_close_matches(str(kind), list(CONFIG_MAPPING.keys()), n=1)
+        raise UsageError(f"--model_type {kind} is not a model type transformers knows"
+                         + (f" (did you mean {close[0]}?)" if close else "") + ": pass e.g. --model_type t5")
+    log.warning("--model_type %s: training a new %s model from scratch (no pretrained weights)",
+                kind, config.model_type)
+    try:
+        return AutoModelForSeq2SeqLM.from_config(config, trust_remote_code=m.trust_remote_code)
+    except ValueError as e:
+        raise UsageError(f"--model_type {kind}: {str(e).splitlines()[0]}: pick a sequence-to-sequence type "
+                         "such as t5 or bart") from None
 
 
 def _adapt(args: TrainArgs, model: Any, tokenizer: Any) -> None:

@@ -1,8 +1,9 @@
-"""argv or a run file -> `TrainArgs`: legacy translation, the embedded default, environment fixes.
+"""Parsed flags -> `TrainArgs`: the embedded default, environment fixes, no_trainer spellings.
 
-Order: translate removed flags (one log line each) -> validate names and values with
-`flagschema` (did-you-mean, no ML import) -> put the embedded default's flags in front
-(the user's own flags come later, so they win) -> the real `HfArgumentParser`.
+argv is parsed once, by `summtrain.flagschema.parse_argv` (legacy flags translated, names and values
+checked against flags.json, no ML import); `train_args` puts the embedded default's flags in front
+(the user's own flags win), this machine's fixes after, and builds the typed groups with the real
+`HfArgumentParser.parse_dict` (the dataclasses' own checks run; argv is not parsed again).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from summtrain import assets, flagschema
-from summtrain.args import TrainArgs, build_parser, is_config_file, load_config_file
+from summtrain.args import TrainArgs, build_parser
 from summtrain.errors import UsageError
 
 log = logging.getLogger("summtrain")
@@ -38,7 +39,11 @@ def bundled_data_flags() -> dict[str, Any]:
 
 def default_flags(given: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     """Flags to put in front of the user's: ({name: value}, is_embedded_default)."""
-    has_model = given.get("model_name_or_path") is not None
+    has_model = given.get("model_name_or_path") is not None or given.get("model_type") is not None
+    if given.get("model_type") is not None and given.get("model_name_or_path") is None \
+            and not given.get("tokenizer_name"):
+        raise UsageError("--model_type trains a fresh model, whose tokenizer must come from somewhere: pass "
+                         "--tokenizer_name (a Hub id or a local folder)")
     has_data = any(given.get(k) is not None for k in DATA_FLAGS)
     flags: dict[str, Any] = {}
     if not has_data:
@@ -95,6 +100,31 @@ def checkpointing_flags(given: dict[str, Any], backend: str) -> dict[str, Any]:
     return flags
 
 
+# run_summarization_no_trainer.py's spelling -> (the Trainer flag, how the value maps)
+NO_TRAINER_SPELLINGS = {"max_train_steps": "max_steps", "num_warmup_steps": "warmup_steps",
+                        "use_slow_tokenizer": "use_fast_tokenizer"}
+
+
+def no_trainer_flags(given: dict[str, Any]) -> dict[str, Any]:
+    """The Trainer form of the no_trainer script's own flags (one log line each)."""
+    flags: dict[str, Any] = {}
+    for name, to in NO_TRAINER_SPELLINGS.items():
+        if given.get(name) in (None, False):
+            continue
+        value = not given[name] if to == "use_fast_tokenizer" else given[name]
+        if to in given and given[to] != value:
+            raise UsageError(f"--{name} {given[name]} and --{to} {given[to]} disagree: pass one of them")
+        flags[to] = value
+        log.info("--%s %s (run_summarization_no_trainer.py): using --%s %s", name, given[name], to, value)
+    if given.get("with_tracking") and "report_to" not in given:
+        flags["report_to"] = "all"  # the no_trainer script's default
+        log.info("--with_tracking: reporting to every installed tracker (--report_to all)")
+    if given.get("max_length") is not None:
+        log.info("--max_length %s is accepted as run_summarization_no_trainer.py accepts it, and unused as "
+                 "there: --max_source_length sets the input length", given["max_length"])
+    return flags
+
+
 def _to_argv(flags: dict[str, Any]) -> list[str]:
     argv: list[str] = []
     for name, value in flags.items():
@@ -106,32 +136,24 @@ def _to_argv(flags: dict[str, Any]) -> list[str]:
 
 
 def parse_train_args(argv: Sequence[str]) -> TrainArgs:
-    argv = [str(a) for a in argv]
-    if is_config_file(argv):
-        given, tr = flagschema.check_mapping(load_config_file(argv[0]))
-        user_argv = None
-    else:
-        tr = flagschema.translate_legacy(argv)
-        given, user_argv = flagschema.parse_flag_tokens(tr.argv), tr.argv
+    """argv (or one run file) -> TrainArgs (for callers that have not parsed it yet)."""
+    return train_args(*flagschema.parse_argv(argv))
+
+
+def train_args(given: dict[str, Any], tr: flagschema.Translation) -> TrainArgs:
+    """The flags parsed once by `flagschema.parse_argv` -> the typed groups, with the embedded default in
+    front (the user's flags win) and this machine's fixes after (they win over the user's)."""
     for note in tr.notes:
         log.warning(note)
     os.environ.update(tr.env)
     front, embedded = default_flags(given)
     # Fixes for this machine and --checkpointing_steps win over what the user gave; defaults do not.
-    forced = {**_environment_flags(given), **checkpointing_flags(given, given.get("backend", "trainer"))}
+    forced = {**_environment_flags(given), **checkpointing_flags(given, given.get("backend", "trainer")),
+              **no_trainer_flags(given)}
     parser = build_parser()
-    parser.error = _raise_usage  # type: ignore[method-assign]
     try:
-        if user_argv is None:
-            merged = {**front, **given, **forced}
-            groups = parser.parse_dict(merged)
-        else:
-            groups = parser.parse_args_into_dataclasses(args=_to_argv(front) + user_argv + _to_argv(forced))
+        groups = parser.parse_dict({**front, **given, **forced})
     except (ValueError, TypeError) as e:
         raise UsageError(f"invalid training flags: {str(e).strip().splitlines()[0]}") from None
     model, data, training, summtrain = groups[:4]
     return TrainArgs(model, data, training, summtrain, given, embedded)
-
-
-def _raise_usage(message: str) -> None:
-    raise UsageError(f"training flags: {message}: see `summtrain --help`")

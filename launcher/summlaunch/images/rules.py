@@ -191,3 +191,16 @@ def suggest(conflict: Conflict, pins: dict[str, Pin], user: set[str], python: st
         return trial
     fallback = dict(defaults)
     return fallback if not check(fallback, python, cuda) else None
+
+
+def check_declared(stack: str, pins: dict[str, Pin], user: set[str]) -> None:
+    """Refuse a user pin outside the range the training package declares for the stack
+    (`summtrain.requirements`, the extras of pyproject.toml), naming the range."""
+    from summtrain.requirements import declared_ranges
+
+    ranges = declared_ranges(stack)
+    for key in sorted(user):
+        spec = ranges.get(key)
+        if spec and not in_range(pins[key].version, spec):
+            raise PinError(f"--pin {pins[key]}: the training package summtrain needs {pins[key].name}{spec} "
+                           f"on the {stack} stack; pin a version in that range")

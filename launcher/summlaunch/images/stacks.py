@@ -21,7 +21,8 @@ from pathlib import Path
 
 from summlaunch.assets import asset_dir
 from summlaunch.images.records import load_records, pinned_ref, record_image  # re-exported
-from summlaunch.images.rules import Pin, PinError, check, load_versions, normalize, parse_pin, suggest
+from summlaunch.images.rules import (Pin, PinError, check, check_declared, load_versions, normalize, parse_pin,
+                                     suggest)
 
 # Bump when the way a build context is laid out changes (it changes every tag).
 CONTEXT_FORMAT = 1
@@ -106,6 +107,7 @@ def resolve(framework: str, pins: Sequence[str] = (), base_image: str | None = N
     conflicts = check(chosen, python, cuda)
     if conflicts:
         raise PinError(_conflict_message(conflicts[0], chosen, user, python, cuda, defaults, name))
+    check_declared(name, chosen, user)
     return ImageSpec(
         stack=name, template=stack["template"], base_image=base, python=python,
         pins=tuple(sorted(chosen.values())), cuda=cuda,

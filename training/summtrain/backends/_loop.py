@@ -120,13 +120,10 @@ def compute_loss(model, batch, smoother=None):
 # --- checkpoints -------------------------------------------------------------------------------
 
 def list_checkpoints(output_dir: str | os.PathLike) -> list[Path]:
-    """`checkpoint-N` folders holding a trainer_state.json, oldest first."""
-    root = Path(output_dir)
-    if not root.is_dir():
-        return []
-    found = [(int(m.group(1)), p) for p in root.iterdir()
-             if (m := CHECKPOINT_RE.match(p.name)) and (p / TRAINER_STATE).is_file()]
-    return [p for _, p in sorted(found)]
+    """`checkpoint-N` (and `step_N`/`epoch_N`) folders holding a trainer_state.json, oldest first."""
+    from summtrain.outputs import checkpoint_folders
+
+    return checkpoint_folders(output_dir)
 
 
 def checkpoint_due(spec: Optional[str], global_step: int, end_of_epoch: bool) -> bool:

@@ -22,7 +22,7 @@ def load_model_and_data(args, resume_from: Optional[str], token, main_process_fi
     t = args.training
     tokenizer = models.load_tokenizer(args, token)
     model = models.load_model(args, tokenizer, token)
-    if resume_from:
+    if resume_from and not accelerate_state(resume_from):  # save_state folders: accelerator.load_state
         from safetensors.torch import load_model
 
         load_model(model, str(Path(resume_from) / "model.safetensors"), strict=True)
@@ -34,6 +34,12 @@ def load_model_and_data(args, resume_from: Optional[str], token, main_process_fi
     prepared = data_mod.prepare(raw, tokenizer, args.data, do_train=t.do_train, do_eval=t.do_eval,
                                 do_predict=t.do_predict, main_process_first=first)
     return tokenizer, model, prepared
+
+
+def accelerate_state(folder: str) -> bool:
+    from summtrain.backends.accelerate_checkpoints import is_accelerate_state
+
+    return is_accelerate_state(Path(folder))
 
 
 def want_before(args, resume_from: Optional[str]) -> bool:
@@ -57,6 +63,10 @@ def save_final(model_to_save, state_dict, tokenizer, output_dir: str, log_histor
 def write_results(args, split: str, metrics: dict[str, Any], n: int, texts=None) -> dict[str, Any]:
     metrics = dict(metrics, **{f"{split}_samples": n})
     outputs.save_metrics(args.training.output_dir, split, metrics)
+    if split == "eval":  # the final evaluation, as a progress record (main process)
+        from summtrain.progress import emit
+
+        emit("eval", metrics={k: v for k, v in metrics.items() if k.startswith("eval_")})
     if texts is not None and split == "predict":
         outputs.write_predictions(args.training.output_dir, texts)
     return metrics

@@ -22,7 +22,9 @@ from typing import Optional
 
 from summtrain import gpu_defaults
 from summtrain.backends import PREEMPTED_EXIT_CODE, _evaluate, _launch_check, _loop, _runner
+from summtrain.backends import accelerate_checkpoints as checkpoints
 from summtrain.errors import UsageError
+from summtrain.progress import Progress
 
 log = logging.getLogger("summtrain.accelerate")
 
@@ -122,45 +124,13 @@ def train_loader(accelerator, dataset, collator, training_args):
                       pin_memory=training_args.dataloader_pin_memory and accelerator.device.type == "cuda")
 
 
-def save_checkpoint(accelerator, model, tokenizer, optimizer, scheduler, state: dict, training_args) -> Path:
-    """A Trainer-layout checkpoint (model + tokenizer, optimizer, scheduler, trainer_state.json)."""
-    import torch
-
-    ckpt = Path(training_args.output_dir) / f"checkpoint-{state['global_step']}"
-    accelerator.wait_for_everyone()
-    weights = accelerator.get_state_dict(model)
-    if accelerator.is_main_process:
-        ckpt.mkdir(parents=True, exist_ok=True)
-        accelerator.unwrap_model(model).save_pretrained(ckpt, state_dict=weights, safe_serialization=True)
-        if tokenizer is not None:
-            tokenizer.save_pretrained(ckpt)
-        torch.save(optimizer.state_dict(), ckpt / _loop.OPTIMIZER_FILE)
-        torch.save(scheduler.state_dict(), ckpt / _loop.SCHEDULER_FILE)
-        _loop.write_trainer_state(ckpt, training_args=training_args, **state)
-        _loop.rotate_checkpoints(training_args.output_dir, training_args.save_total_limit)
-        log.info("saved checkpoint %s", ckpt)
-    accelerator.wait_for_everyone()
-    return ckpt
-
-
-def load_optimizer_state(ckpt: Path, optimizer, scheduler) -> dict:
-    """Optimizer and schedule from a checkpoint (the weights come with the model); its trainer_state."""
-    import torch
-
-    if (ckpt / _loop.OPTIMIZER_FILE).is_file():
-        optimizer.load_state_dict(torch.load(ckpt / _loop.OPTIMIZER_FILE, map_location="cpu", weights_only=True))
-    if (ckpt / _loop.SCHEDULER_FILE).is_file():
-        scheduler.load_state_dict(torch.load(ckpt / _loop.SCHEDULER_FILE, weights_only=True))
-    return _loop.read_trainer_state(ckpt)
-
-
 class Loop:
     """One training run: the prepared objects, the step plan and the bookkeeping."""
 
     def __init__(self, accelerator, model, tokenizer, train_set, collator, training_args, *,
-                 checkpointing=None, evaluate=None):
+                 checkpointing=None, evaluate=None, upstream_folders=False):
         self.acc, self.args, self.tokenizer = accelerator, training_args, tokenizer
-        self.checkpointing, self.evaluate = checkpointing, evaluate
+        self.checkpointing, self.evaluate, self.upstream_folders = checkpointing, evaluate, upstream_folders
         self.num_train_samples = len(train_set)
         optimizer = _loop.make_optimizer(model, training_args)
         loader = train_loader(accelerator, train_set, collator, training_args)
@@ -170,14 +140,14 @@ class Loop:
         self.scheduler = _loop.make_scheduler(self.optimizer, training_args, self.plan.max_steps)
         self.smoother = _loop.label_smoother(training_args)
         self.global_step, self.log_history, self.meter = 0, [], _loop.LossMeter()
-        self.preemption = _loop.Preemption()
+        self.preemption, self.last_saved = _loop.Preemption(), None
         self.pad_id = tokenizer.pad_token_id if tokenizer is not None else 0
 
     def resume(self, ckpt: Optional[Path]) -> int:
         """Restore optimizer, schedule and step; the number of batches to skip in the epoch."""
         if ckpt is None:
             return 0
-        state = load_optimizer_state(ckpt, self.optimizer, self.scheduler)
+        state = checkpoints.load(self.acc, ckpt, self.optimizer, self.scheduler, self.plan.updates_per_epoch)
         self.global_step = int(state.get("global_step", 0))
         self.log_history = list(state.get("log_history", []))
         done_in_epoch = self.global_step % self.plan.updates_per_epoch
@@ -198,17 +168,21 @@ class Loop:
         self.acc.log({k: v for k, v in entry.items() if k != "step"}, step=self.global_step)
         if self.acc.is_main_process:
             log.info("%s", entry)
+        self.progress.entry(entry)
 
-    def after_update(self, epoch: float, end_of_epoch: bool) -> None:
+    def after_update(self, epoch: float, end_of_epoch: bool, epoch_index: int) -> None:
         if _loop.log_due(self.args, self.global_step, end_of_epoch):
             self.record(epoch)
         if self.evaluate is not None and _loop.eval_due(self.args, self.global_step, end_of_epoch):
             metrics = self.evaluate(self.model)
             self.log_history.append({**metrics, "epoch": round(epoch, 4), "step": self.global_step})
+            self.progress.entry(self.log_history[-1])
         stop = self.stop_requested()  # every process takes part in this decision at every update
         if _loop.checkpoint_due(self.checkpointing, self.global_step, end_of_epoch) or stop:
-            save_checkpoint(self.acc, self.model, self.tokenizer, self.optimizer, self.scheduler,
-                            self.state(epoch), self.args)
+            name = checkpoints.folder_name(self.upstream_folders, self.checkpointing, self.global_step, epoch_index,
+                                           end_of_epoch)
+            self.last_saved = checkpoints.save(self.acc, self.model, self.tokenizer, self.optimizer,
+                                               self.scheduler, self.state(epoch), self.args, name).name
         if stop:
             self.preemption.stopped_at = self.global_step
 
@@ -241,6 +215,9 @@ class Loop:
     def run(self, resume_from: Optional[Path]) -> dict:
         skip = self.resume(resume_from)
         plan, rank, seen = self.plan, self.acc.process_index, 0
+        per_update = self.args.per_device_train_batch_size * self.args.gradient_accumulation_steps
+        self.progress = Progress(plan.max_steps, per_update * self.acc.num_processes, self.acc.is_main_process,
+                                 self.global_step)
         self.model.train()
         start, epoch = time.perf_counter(), self.global_step / plan.updates_per_epoch
         for epoch_index in range(self.global_step // plan.updates_per_epoch, plan.num_epochs):
@@ -253,13 +230,15 @@ class Loop:
                     continue
                 epoch = epoch_index + (i + 1) / plan.batches_per_epoch
                 end = i + 1 == plan.batches_per_epoch or self.global_step >= plan.max_steps
-                self.after_update(epoch, end_of_epoch=end and i + 1 == plan.batches_per_epoch)
+                self.after_update(epoch, end_of_epoch=end and i + 1 == plan.batches_per_epoch,
+                                  epoch_index=epoch_index)
                 if self.global_step >= plan.max_steps or self.preemption.stopped_at is not None:
                     break
             skip = 0
             if self.global_step >= plan.max_steps or self.preemption.stopped_at is not None:
                 break
         runtime = time.perf_counter() - start
+        self.progress.end(self.global_step, epoch)
         return _loop.train_metrics(
             loss=self.meter.mean(lambda t: self.acc.reduce(t, reduction="mean")), runtime=runtime,
             global_step=self.global_step, epoch=epoch, samples_seen=seen * self.acc.num_processes,
@@ -276,7 +255,8 @@ def eval_loader(accelerator, dataset, collator, training_args):
 def init_tracking(accelerator, args) -> None:
     if accelerator.log_with:
         config = {k: v for k, v in args.given.items() if isinstance(v, (int, float, str, bool))}
-        accelerator.init_trackers(args.training.run_name or "summtrain", config=config)
+        default = "summarization_no_trainer" if args.summtrain.with_tracking else "summtrain"
+        accelerator.init_trackers(args.training.run_name or default, config=config)
 
 
 def setup(args, plan):
@@ -304,12 +284,12 @@ def train_and_save(accelerator, model, tokenizer, prepared, collator, args, plan
     """The trained (prepared) model, or None when SIGTERM stopped training after a checkpoint."""
     t = args.training
     loop = Loop(accelerator, model, tokenizer, prepared.train, collator, t,
-                checkpointing=_loop.checkpointing_spec(t, args.summtrain.checkpointing_steps), evaluate=evaluate)
+                checkpointing=_loop.checkpointing_spec(t, args.summtrain.checkpointing_steps), evaluate=evaluate,
+                upstream_folders=bool(args.summtrain.checkpointing_steps))
     with loop.preemption.installed():
         metrics = loop.run(Path(plan.resume_from) if plan.resume_from else None)
     if loop.preemption.stopped_at is not None:
-        log.warning("SIGTERM: saved checkpoint-%d in %s; run the same command again to resume",
-                    loop.preemption.stopped_at, t.output_dir)
+        log.warning("SIGTERM: saved %s in %s; run the same command again to resume", loop.last_saved, t.output_dir)
         return None
     save_trained(accelerator, loop, tokenizer, args, metrics)
     return loop.model
@@ -326,8 +306,9 @@ def run(args, plan) -> int:
     loader = eval_loader(accelerator, prepared.eval, collator, t) if t.do_eval else None
 
     def evaluate(prepared_model):
+        # as run_summarization_no_trainer.py: evaluation generates and scores ROUGE
         return _evaluate.run_split(prepared_model, tokenizer, loader, "eval", gen_kwargs=gen_kwargs,
-                                   generate=t.predict_with_generate, accelerator=accelerator)[0]
+                                   generate=True, accelerator=accelerator)[0]
 
     before = evaluate(model.to(accelerator.device)) if _runner.want_before(args, plan.resume_from) else None
     if t.do_train:
@@ -341,6 +322,10 @@ def run(args, plan) -> int:
     after = evaluate_and_predict(accelerator, model, tokenizer, prepared, collator, args, gen_kwargs, evaluate)
     if accelerator.is_main_process:
         _runner.finish(args, "accelerate", before, after, prepared)
+        if t.push_to_hub:
+            from summtrain import hub, outputs
+
+            hub.push_output_dir(t, os.environ.get("HF_TOKEN"), ignore=(outputs.MARKER,))
     accelerator.end_training()
     return 0
 

@@ -20,17 +20,19 @@ import time
 from pathlib import Path
 from typing import Any, Optional
 
-from summtrain import checks, outputs, report
+from summtrain import checks, hub, outputs, report
 from summtrain.args import TrainArgs
 from summtrain.backends import PREEMPTED_EXIT_CODE, _loop
-from summtrain.backends.tf_args import parse_tf_args, report_to
+from summtrain.backends.tf_args import parse_tf_args, report_to, tf_train_args
+from summtrain.progress import Progress, emit
 
 log = logging.getLogger("summtrain")
 # before TensorFlow is imported: quieter C++ logs; tf.keras is tf-keras (what transformers 4.x uses)
 for _key, _value in {"TF_CPP_MIN_LOG_LEVEL": "2", "TF_USE_LEGACY_KERAS": "1"}.items():
     os.environ.setdefault(_key, _value)
 
-parse_args = parse_tf_args  # summtrain.cli calls this instead of the transformers-5 parser
+parse_args = parse_tf_args
+train_args = tf_train_args  # summtrain.cli calls this instead of the transformers-5 groups
 
 
 def run(args: TrainArgs, plan: checks.RunPlan) -> int:
@@ -87,7 +89,7 @@ class TFRun:
         if chief:
             outputs.write_run_model_card(self.args, "tf", after)
             if self.t.push_to_hub:
-                _push_to_hub(self.t, self.token)
+                hub.push_output_dir(self.t, self.token, ignore=(outputs.MARKER,))
             report.print_summary(before, after, self.plan.output_dir,
                                  len(self.prepared.eval) if self.prepared.eval else None)
         return 0
@@ -121,12 +123,14 @@ class TFRun:
             log.info("resumed from %s at step %d", self.plan.resume_from, self.global_step)
         callback = StepCallback(self)
         start, start_step = time.perf_counter(), self.global_step
+        self.progress = Progress(plan.max_steps, layout.global_batch, self.placement.is_chief, self.global_step)
         callback.install_sigterm()
         try:
             self._fit_epochs(layout, plan, callback)
         finally:
             callback.remove_sigterm()
         runtime = time.perf_counter() - start
+        self.progress.end(self.global_step, self.global_step / self.steps_per_epoch)
         if callback.preempted:
             log.warning("SIGTERM: saved checkpoint-%d in %s; run the same command again to resume",
                         self.global_step, self.plan.output_dir)
@@ -173,6 +177,7 @@ class TFRun:
             metrics_ = self.evaluate("eval")[0]
             self.log_history.append({**metrics_, "epoch": round(self.global_step / self.steps_per_epoch, 4),
                                      "step": self.global_step})
+            self.progress.entry(self.log_history[-1])
 
     def save_now(self) -> None:
         from summtrain.backends import tf_loop
@@ -210,13 +215,14 @@ class TFRun:
 
     # --- evaluation --------------------------------------------------------------------------------
     def evaluate(self, prefix: str, dataset=None) -> tuple[dict[str, Any], Optional[list[str]]]:
+        """Evaluation always generates (as upstream's TF script); prediction with --predict_with_generate."""
         from summtrain.backends import tf_eval
 
         dataset = self.prepared.eval if dataset is None else dataset
         return tf_eval.run_split(self.model, self.tokenizer, dataset, self.collator, prefix,
                                  batch_size=self.t.per_device_eval_batch_size,
                                  gen_kwargs=tf_eval.generation_kwargs(self.t, self.args.data),
-                                 generate=bool(self.t.predict_with_generate))
+                                 generate=prefix == "eval" or bool(self.t.predict_with_generate))
 
     def _evaluate_and_predict(self) -> Optional[dict[str, Any]]:
         if not self.placement.is_chief:
@@ -225,7 +231,11 @@ class TFRun:
         if self.t.do_eval:
             after = self.evaluate("eval")[0]
             after["epoch"] = round(self.global_step / self.steps_per_epoch, 4) if self.t.do_train else 0.0
-            outputs.save_metrics(out, "eval", after)
+            emit("eval", step=self.global_step, epoch=after["epoch"],
+                 metrics={k: v for k, v in after.items() if k.startswith("eval_")})
+            # upstream's TF script generates during evaluation and writes rouge1, ... unprefixed
+            outputs.save_metrics(out, "eval", after, also_in_all={k[len("eval_"):]: v for k, v in after.items()
+                                                                  if k.startswith("eval_rouge")})
         if self.t.do_predict:
             metrics_, texts = self.evaluate("predict", self.prepared.predict)
             outputs.save_metrics(out, "predict", metrics_)
@@ -241,19 +251,6 @@ def _no_wait(desc: str = ""):
     import contextlib
 
     return contextlib.nullcontext()
-
-
-def _push_to_hub(t, token: Optional[str]) -> None:
-    """--push_to_hub: output_dir (model, tokenizer, results, card; not the checkpoints) to
-    --hub_model_id, else a repo named after output_dir."""
-    from huggingface_hub import HfApi
-
-    api = HfApi(token=token)
-    repo = api.create_repo(t.hub_model_id or Path(t.output_dir).resolve().name, private=bool(t.hub_private_repo),
-                           exist_ok=True)
-    api.upload_folder(repo_id=repo.repo_id, folder_path=t.output_dir, commit_message="End of training",
-                      ignore_patterns=["checkpoint-*", "checkpoint-*/**", "runs/**", outputs.MARKER])
-    log.info("pushed %s to %s", t.output_dir, repo)
 
 
 def _set_log_level(level: str) -> None:

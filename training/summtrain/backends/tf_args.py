@@ -22,8 +22,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from summtrain import flagschema
-from summtrain.args import DataTrainingArguments, ModelArguments, SummtrainArguments, TrainArgs, is_config_file, \
-    load_config_file
+from summtrain.args import DataTrainingArguments, ModelArguments, SummtrainArguments, TrainArgs
 from summtrain.errors import UsageError
 
 log = logging.getLogger("summtrain")
@@ -54,24 +53,19 @@ def _build(cls: type, values: dict[str, Any]):
     return cls(**{k: v for k, v in values.items() if k in _group_fields(cls)})
 
 
-def _given(argv: Sequence[str]) -> dict[str, Any]:
-    argv = [str(a) for a in argv]
-    if is_config_file(argv):
-        given, tr = flagschema.check_mapping(load_config_file(argv[0]))
-    else:
-        tr = flagschema.translate_legacy(argv)
-        given = flagschema.parse_flag_tokens(tr.argv)
+def parse_tf_args(argv: Sequence[str]) -> TrainArgs:
+    """argv (or one run file) -> TrainArgs with a `TFTrainingArgs` training group."""
+    return tf_train_args(*flagschema.parse_argv(argv))
+
+
+def tf_train_args(given: dict[str, Any], tr: flagschema.Translation) -> TrainArgs:
+    """Flags parsed once by `flagschema.parse_argv` -> TrainArgs with a `TFTrainingArgs` training group."""
+    from summtrain.parse import checkpointing_flags, default_flags, no_trainer_flags
+
     for note in tr.notes:
         log.warning(note)
     os.environ.update(tr.env)
-    return given
-
-
-def parse_tf_args(argv: Sequence[str]) -> TrainArgs:
-    """argv (or one run file) -> TrainArgs with a `TFTrainingArgs` training group."""
-    from summtrain.parse import checkpointing_flags, default_flags
-
-    given = _given(argv)
+    given = dict(given)
     given.setdefault("backend", "tf")
     if given["backend"] != "tf":
         raise UsageError(f"--backend {given['backend']} reached the tf back end: run it with summtrain")
@@ -84,6 +78,7 @@ def parse_tf_args(argv: Sequence[str]) -> TrainArgs:
     values.update(front)
     values.update(given)
     values.update(checkpointing_flags(given, "tf"))
+    values.update(no_trainer_flags(given))
     own = _group_fields(ModelArguments) | _group_fields(DataTrainingArguments) | _group_fields(SummtrainArguments)
     training = TFTrainingArgs(**{k: v for k, v in values.items() if k not in own})
     targs = TrainArgs(_build(ModelArguments, values), _build(DataTrainingArguments, values), training,

@@ -94,6 +94,7 @@ class StepCallback(keras.callbacks.Callback):
         h.log_history.append(entry)
         log.info("step %d/%d  loss %.4f  lr %.3g  epoch %.2f", h.global_step, h.max_steps, entry["loss"],
                  entry["learning_rate"], entry["epoch"])
+        h.progress.entry(entry)
 
     def mean_loss(self) -> float:
         return self.total_loss / self.total_steps if self.total_steps else float("nan")

@@ -32,9 +32,9 @@ def load_tokenizer(args: TrainArgs, token: Optional[str] = None) -> Any:
                                               trust_remote_code=m.trust_remote_code)
     except (OSError, ValueError, KeyError) as e:
         raise _hub_error(flag, name, e) from None
-    if args.data.lang is not None and hasattr(tokenizer, "src_lang"):
-        tokenizer.src_lang = tokenizer.tgt_lang = args.data.lang  # multilingual tokenizers, as upstream
-    return tokenizer
+    from summtrain.models import set_languages
+
+    return set_languages(args, tokenizer)
 
 
 def load_model(args: TrainArgs, tokenizer: Any, token: Optional[str] = None) -> Any:

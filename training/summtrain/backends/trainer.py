@@ -20,6 +20,7 @@ from summtrain.backends import PREEMPTED_EXIT_CODE
 from summtrain.backends._loop import Preemption
 from summtrain.checks import RunPlan
 from summtrain.credentials import take_token
+from summtrain.progress import Progress
 
 log = logging.getLogger("summtrain")
 
@@ -48,6 +49,27 @@ class PreemptionCallback(TrainerCallback, Preemption):
         return control
 
 
+class ProgressCallback(TrainerCallback):
+    """One structured progress record per logging step and evaluation (summtrain.progress)."""
+
+    def __init__(self) -> None:
+        self.progress: Progress | None = None
+
+    def _start(self, args, state) -> Progress:
+        per_update = args.train_batch_size * args.gradient_accumulation_steps * max(args.world_size, 1)
+        return Progress(state.max_steps, per_update, state.is_world_process_zero, state.global_step)
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self.progress = self._start(args, state)
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        self.progress = self.progress or self._start(args, state)
+        self.progress.entry({**(logs or {}), "step": state.global_step, "epoch": state.epoch})
+
+    def on_train_end(self, args, state, control, **kwargs):
+        if self.progress is not None:
+            self.progress.end(state.global_step, state.epoch)
+
 
 def _build_trainer(args: TrainArgs, model: Any, tokenizer: Any, prepared: data_mod.Prepared) -> Seq2SeqTrainer:
     from summtrain.metrics import compute_metrics_fn
@@ -57,6 +79,7 @@ def _build_trainer(args: TrainArgs, model: Any, tokenizer: Any, prepared: data_m
         model=model, args=t, train_dataset=prepared.train, eval_dataset=prepared.eval,
         processing_class=tokenizer, data_collator=data_mod.make_collator(tokenizer, model, args.data, t.fp16),
         compute_metrics=compute_metrics_fn(tokenizer) if t.predict_with_generate else None,
+        callbacks=[ProgressCallback()],
     )
 
 

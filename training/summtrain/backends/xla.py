@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Optional
 
 from summtrain.backends import PREEMPTED_EXIT_CODE, _evaluate, _loop, _runner
+from summtrain.progress import Progress
 from summtrain.errors import UsageError
 
 log = logging.getLogger("summtrain.xla")
@@ -213,6 +214,7 @@ class XlaLoop:
                      "epoch": round(epoch, 4), "step": self.global_step}
             self.log_history.append(entry)
             log.info("%s", entry)
+            self.progress.entry(entry)
         stop = self.preemption.requested
         if _loop.checkpoint_due(self.checkpointing, self.global_step, end_of_epoch) or stop:
             save_checkpoint(self.model, self.tokenizer, self.optimizer, self.scheduler,
@@ -244,6 +246,8 @@ class XlaLoop:
         skip = self.resume(resume_from)
         self.model.train()
         start, epoch, seen = time.perf_counter(), self.global_step / self.plan.updates_per_epoch, 0
+        self.progress = Progress(self.plan.max_steps, self.cpu_loader.batch_size * xr.process_count()
+                                 * self.args.gradient_accumulation_steps, xr.process_index() == 0, self.global_step)
         for epoch_index in range(self.global_step // self.plan.updates_per_epoch, self.plan.num_epochs):
             epoch, n = self.run_epoch(epoch_index, skip)
             seen, skip = seen + n, 0
@@ -251,6 +255,7 @@ class XlaLoop:
                 break
         loss = self.meter.mean()
         runtime = time.perf_counter() - start
+        self.progress.end(self.global_step, epoch)
         return _loop.train_metrics(loss=loss, runtime=runtime, global_step=self.global_step, epoch=epoch,
                                    samples_seen=seen * xr.process_count(),
                                    num_train_samples=self.num_train_samples)
