@@ -155,6 +155,13 @@ def test_do_eval_without_generate_warns():
     assert warnings == []
 
 
+@pytest.mark.parametrize("framework", ["accelerate", "tf"])
+def test_do_eval_does_not_warn_where_evaluation_generates(framework):
+    """The no_trainer and TF back ends generate during evaluation, as upstream's scripts do."""
+    _, warnings = build(train=("--do_eval",), framework=framework, image=f"ghcr.io/example/summtrain:{framework}-test")
+    assert not any("--predict_with_generate" in w for w in warnings), warnings
+
+
 def test_output_dir_on_volume_is_kept():
     spec, _ = build(train=("--output_dir", "/workspace/runs/a"))
     assert spec.output_dir == "/workspace/runs/a"

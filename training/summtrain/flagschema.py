@@ -50,6 +50,11 @@ def load_rules() -> dict[str, Any]:
     return json.loads(RULES_PATH.read_text())
 
 
+def evaluation_generates(backend: str) -> bool:
+    """Whether the back end's evaluation generates (and scores ROUGE) without --predict_with_generate."""
+    return backend in load_rules()["generate_during_eval"]
+
+
 @functools.cache
 def load_loop_flags() -> dict[str, Any]:
     return json.loads(LOOP_FLAGS_PATH.read_text())

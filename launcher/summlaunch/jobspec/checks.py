@@ -35,6 +35,12 @@ def parse_train_flags(argv: list[str], backend: str) -> dict[str, Any]:
         raise SummlaunchError(f"training flags: {str(e).strip().splitlines()[0]}") from e
 
 
+def _evaluation_generates(backend: str) -> bool:
+    from summtrain.flagschema import evaluation_generates
+
+    return evaluation_generates(backend)
+
+
 def check_train_args(spec: JobSpec, argv: list[str], warn: Warn) -> list[str]:
     """Checked training flags, with --output_dir on the shared volume and XLA's static shapes added."""
     argv = list(argv)
@@ -46,9 +52,9 @@ def check_train_args(spec: JobSpec, argv: list[str], warn: Warn) -> list[str]:
         raise SummlaunchError("--hub_token: never put a token in a manifest; store it in a Secret and pass "
                               "--hf-token-secret NAME (the pods get HF_TOKEN from it)")
     _check_precision(flags)
-    if flags.get("do_eval") and not flags.get("predict_with_generate"):
-        warn("--do_eval without --predict_with_generate: evaluation reports loss only, no ROUGE; "
-             "add --predict_with_generate")
+    if flags.get("do_eval") and not flags.get("predict_with_generate") and not _evaluation_generates(spec.backend):
+        warn(f"--do_eval without --predict_with_generate: the {spec.backend} back end's evaluation reports "
+             "loss only, no ROUGE; add --predict_with_generate")
     if spec.framework == "xla":
         if "pad_to_max_length" in flags and not flags["pad_to_max_length"]:
             raise SummlaunchError("--pad_to_max_length false: XLA/TPU needs static shapes (every new shape "
