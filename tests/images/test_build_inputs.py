@@ -8,6 +8,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -57,8 +58,7 @@ def test_serves_the_ca_and_the_wheelhouse_while_the_build_runs(port, inputs):
         assert _get(layout.ca_url) == ca.read_bytes()
         assert wheel.name.encode() in _get(layout.find_links)
         assert _get(layout.find_links + wheel.name) == wheel.read_bytes()
-        served_from = Path(build_inputs.tempfile.gettempdir())
-        roots = list(served_from.glob("summlaunch-inputs-*"))
+        roots = list(Path(tempfile.gettempdir()).glob("summlaunch-inputs-*"))
         assert roots
     with pytest.raises(urllib.error.URLError):
         _get(layout.ca_url)  # gone with the build
